@@ -1,1 +1,77 @@
-package dev.collab; public class Main { public static void main(String[] a){} }
+package dev.collab;
+
+import dev.collab.config.Settings;
+import dev.collab.http.AdminService;
+import dev.collab.protocol.json.JsonProtocol;
+import dev.collab.room.RoomSettings;
+import dev.collab.room.Rooms;
+import dev.collab.store.SqliteStore;
+import dev.collab.transport.ConnectionManager;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.websocket.WsConfig;
+import io.helidon.webserver.websocket.WsRouting;
+
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** Wires the server together from {@link Settings}; no logic of its own. */
+public final class Main {
+    private static final System.Logger LOG = System.getLogger(Main.class.getName());
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        Settings settings = Settings.load();
+        CollabServer server = CollabServer.start(settings);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "collab-shutdown"));
+        // the e2e harness and scripts wait for this exact line
+        System.out.println("collab-server listening on port " + server.port());
+        System.out.flush();
+    }
+
+    /** A running server: the web server, rooms, connections and store, stopped in reverse order. */
+    public record CollabServer(WebServer web, ConnectionManager connections, Rooms rooms, SqliteStore store,
+                               ScheduledExecutorService timer) {
+
+        public static CollabServer start(Settings settings) {
+            SqliteStore store = SqliteStore.open(settings.dbPath(),
+                    SqliteStore.Synchronous.valueOf(settings.sqliteSynchronous()));
+            ScheduledExecutorService timer = Executors.newScheduledThreadPool(1,
+                    Thread.ofPlatform().name("collab-timer").daemon().factory());
+            Rooms rooms = new Rooms(store, new RoomSettings(settings.roomIdleUnload(), settings.compactionUpdates(),
+                    settings.compactionBytes(), settings.stepsBatch()), timer);
+            ConnectionManager connections = new ConnectionManager(timer, settings.maxMessageBytes(),
+                    settings.outboundQueueBytes(), settings.pingInterval());
+            WsRouting.Builder ws = WsRouting.builder()
+                    .endpoint(JsonProtocol.PATH, connections.endpoint("json", new JsonProtocol(rooms)));
+            WebServer web = WebServer.builder()
+                    .host(settings.host())
+                    .port(settings.port())
+                    .shutdownHook(false)
+                    .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.maxMessageBytes()).build())
+                    .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken())))
+                    .addRouting(ws)
+                    .build()
+                    .start();
+            if (!settings.adminEnabled()) {
+                LOG.log(System.Logger.Level.WARNING, "COLLAB_ADMIN_TOKEN is not set: the admin API is disabled");
+            }
+            LOG.log(System.Logger.Level.INFO, "database {0}", settings.dbPath().toAbsolutePath());
+            return new CollabServer(web, connections, rooms, store, timer);
+        }
+
+        public int port() {
+            return web.port();
+        }
+
+        /** Closes connections (1001), stops accepting, then lets the store finish every queued commit. */
+        public void stop() {
+            connections.close();
+            web.stop();
+            rooms.close();
+            store.close();
+            timer.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.collab.config;
+
+import io.helidon.config.Config;
+import io.helidon.config.ConfigSources;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The server's settings: {@code application.yaml} on the classpath, each key overridable by an environment
+ * variable named after it (upper case, '.' and '-' as '_'). Values are validated once, at startup.
+ */
+public record Settings(
+        int port,
+        String host,
+        Path dbPath,
+        String sqliteSynchronous,
+        String adminToken,
+        int maxMessageBytes,
+        long outboundQueueBytes,
+        Duration roomIdleUnload,
+        Duration pingInterval,
+        int compactionUpdates,
+        long compactionBytes,
+        int stepsBatch) {
+
+    public Settings {
+        require(port >= 0 && port <= 65535, "server.port must be 0..65535");
+        require(maxMessageBytes >= 1024, "collab.max-message-bytes must be at least 1024");
+        require(outboundQueueBytes >= maxMessageBytes, "collab.outbound-queue-bytes must be >= max-message-bytes");
+        require(compactionUpdates >= 2, "collab.compaction-updates must be at least 2");
+        require(stepsBatch >= 1, "collab.steps-batch must be at least 1");
+        require(!pingInterval.isNegative() && !pingInterval.isZero(), "collab.ping-interval-seconds must be > 0");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** Settings from application.yaml overridden by the process environment. */
+    public static Settings load() {
+        return load(System.getenv());
+    }
+
+    public static Settings load(Map<String, String> env) {
+        Config yaml = Config.just(ConfigSources.classpath("application.yaml"));
+        Function<String, String> get = key -> {
+            String fromEnv = env.get(envName(key));
+            if (fromEnv != null) {
+                return fromEnv.trim();
+            }
+            return yaml.get(key).asString().orElseThrow(() -> new IllegalStateException("missing setting " + key));
+        };
+        return new Settings(
+                parseInt(get, "server.port"),
+                get.apply("server.host"),
+                Path.of(get.apply("collab.db-path")),
+                get.apply("collab.sqlite-synchronous").toUpperCase(Locale.ROOT),
+                get.apply("collab.admin-token"),
+                parseInt(get, "collab.max-message-bytes"),
+                parseLong(get, "collab.outbound-queue-bytes"),
+                Duration.ofMillis(parseLong(get, "collab.room-idle-unload-ms")),
+                Duration.ofSeconds(parseLong(get, "collab.ping-interval-seconds")),
+                parseInt(get, "collab.compaction-updates"),
+                parseLong(get, "collab.compaction-bytes"),
+                parseInt(get, "collab.steps-batch"));
+    }
+
+    /** server.port -> SERVER_PORT, collab.db-path -> COLLAB_DB_PATH. */
+    public static String envName(String key) {
+        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static int parseInt(Function<String, String> get, String key) {
+        return (int) parseLong(get, key);
+    }
+
+    private static long parseLong(Function<String, String> get, String key) {
+        String v = get.apply(key);
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " (" + envName(key) + ") must be a whole number, got '" + v + "'");
+        }
+    }
+
+    public boolean adminEnabled() {
+        return adminToken != null && !adminToken.isEmpty();
+    }
+}

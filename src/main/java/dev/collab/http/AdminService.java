@@ -1,0 +1,88 @@
+package dev.collab.http;
+
+import dev.collab.room.Room;
+import dev.collab.room.Rooms;
+import dev.collab.store.Store;
+import dev.collab.transport.ConnectionManager;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** {@code /health} and the admin API: documents with open connections and their counts. */
+public final class AdminService implements HttpService {
+    private final Rooms rooms;
+    private final ConnectionManager connections;
+    private final Store store;
+    private final AdminAuth auth;
+    private final Instant started = Instant.now();
+
+    public AdminService(Rooms rooms, ConnectionManager connections, Store store, String adminToken) {
+        this.rooms = rooms;
+        this.connections = connections;
+        this.store = store;
+        this.auth = new AdminAuth(adminToken);
+    }
+
+    public record Health(String status, int documents, int connections, long uptimeSeconds,
+                         Map<String, Long> connectionsByProtocol) {
+    }
+
+    public record DocumentSummary(String documentId, int connections, int version, int updates, long updateBytes) {
+        static DocumentSummary of(Room.Stats s) {
+            return new DocumentSummary(s.documentId(), s.connections(), s.version(), s.storedUpdates(),
+                    s.storedUpdateBytes());
+        }
+    }
+
+    public record DocumentDetail(String documentId, int connections, List<String> clients, int version,
+                                 int updates, long updateBytes) {
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/health", this::health)
+                .get("/admin/documents", this::documents)
+                .get("/admin/documents/{id}", this::document);
+    }
+
+    private void health(ServerRequest req, ServerResponse res) {
+        boolean up = store.isHealthy();
+        Json.send(res, up ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, new Health(up ? "UP" : "DOWN",
+                rooms.size(), connections.openConnections(),
+                Duration.between(started, Instant.now()).toSeconds(), connections.openByProtocol()));
+    }
+
+    private void documents(ServerRequest req, ServerResponse res) {
+        if (!auth.check(req, res)) {
+            return;
+        }
+        List<DocumentSummary> docs = rooms.withConnections().stream().map(DocumentSummary::of)
+                .sorted(Comparator.comparing(DocumentSummary::documentId)).toList();
+        Json.send(res, Status.OK_200, docs);
+    }
+
+    private void document(ServerRequest req, ServerResponse res) throws Exception {
+        if (!auth.check(req, res)) {
+            return;
+        }
+        String id = req.path().pathParameters().get("id");
+        Room room = rooms.find(id);
+        if (room == null || room.stats().connections() == 0) {
+            Json.error(res, Status.NOT_FOUND_404, "not-found", "no open connections to document " + id);
+            return;
+        }
+        Room.Stats s = room.stats();
+        List<String> clients = room.clientIds().get(5, TimeUnit.SECONDS);
+        Json.send(res, Status.OK_200, new DocumentDetail(id, clients.size(), clients, s.version(),
+                s.storedUpdates(), s.storedUpdateBytes()));
+    }
+}

@@ -1,0 +1,43 @@
+package dev.collab.protocol.json;
+
+import dev.collab.room.DocumentIds;
+import dev.collab.room.Rooms;
+import dev.collab.transport.Connection;
+import dev.collab.transport.ProtocolHandler;
+import dev.collab.transport.UpgradeRequest;
+import io.helidon.websocket.WsUpgradeException;
+
+import java.util.UUID;
+
+/**
+ * The JSON document protocol at {@code /ws/fabric?documentId=<id>&clientID=<id>}: see docs/protocol.md.
+ */
+public final class JsonProtocol implements ProtocolHandler.Factory {
+    public static final String PATH = "/ws/fabric";
+    private static final int MAX_CLIENT_ID = 128;
+    private final Rooms rooms;
+
+    public JsonProtocol(Rooms rooms) {
+        this.rooms = rooms;
+    }
+
+    @Override
+    public void checkUpgrade(UpgradeRequest request) throws WsUpgradeException {
+        String problem = DocumentIds.problem(request.param("documentId").orElse(null));
+        if (problem != null) {
+            throw new WsUpgradeException("documentId: " + problem);
+        }
+        String clientId = request.param("clientID").orElse("");
+        if (clientId.length() > MAX_CLIENT_ID) {
+            throw new WsUpgradeException("clientID is longer than " + MAX_CLIENT_ID + " characters");
+        }
+    }
+
+    @Override
+    public ProtocolHandler create(UpgradeRequest request, Connection connection) {
+        String documentId = request.param("documentId").orElseThrow();
+        String clientId = request.param("clientID").filter(s -> !s.isEmpty())
+                .orElseGet(() -> "c-" + UUID.randomUUID().toString().substring(0, 18));
+        return new JsonSession(connection, rooms, documentId, clientId, true);
+    }
+}

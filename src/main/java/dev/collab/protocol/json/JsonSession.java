@@ -1,0 +1,187 @@
+package dev.collab.protocol.json;
+
+import dev.collab.room.AwarenessEntry;
+import dev.collab.room.Peer;
+import dev.collab.room.Room;
+import dev.collab.room.RoomEvent;
+import dev.collab.room.Rooms;
+import dev.collab.transport.Connection;
+import dev.collab.transport.ProtocolHandler;
+import dev.collab.yjs.Lib0Reader;
+
+import java.util.Base64;
+import java.util.concurrent.CompletionException;
+
+/** One JSON-protocol connection: a member of one document's room. */
+final class JsonSession implements ProtocolHandler, Peer {
+    static final int SLOT = 0;
+    private static final System.Logger LOG = System.getLogger(JsonSession.class.getName());
+
+    private final Connection connection;
+    private final Rooms rooms;
+    private final String documentId;
+    private final String clientId;
+    private final boolean canWrite;
+    private Room room;
+
+    JsonSession(Connection connection, Rooms rooms, String documentId, String clientId, boolean canWrite) {
+        this.connection = connection;
+        this.rooms = rooms;
+        this.documentId = documentId;
+        this.clientId = clientId;
+        this.canWrite = canWrite;
+    }
+
+    @Override
+    public Connection connection() {
+        return connection;
+    }
+
+    @Override
+    public void onOpen() {
+        room = rooms.acquire(documentId);
+        room.join(this, joined -> connection.sendText(JsonOut.object()
+                .field("type", "connected")
+                .field("documentId", documentId)
+                .field("clientID", clientId)
+                .field("version", joined.version())
+                .field("connections", joined.connections())
+                .end()));
+    }
+
+    @Override
+    public void onText(String text) {
+        JsonCommand command;
+        try {
+            command = JsonMessages.parse(text, documentId);
+        } catch (JsonProtocolException e) {
+            sendError(e.code(), e.getMessage());
+            return;
+        }
+        switch (command) {
+            case JsonCommand.Sync sync -> room.catchUp(this, sync.version(), sync.stateVector());
+            case JsonCommand.Steps steps -> room.submitSteps(this, steps.version(), steps.steps())
+                    .whenComplete((outcome, error) -> {
+                        if (error != null) {
+                            reportFailure(error);
+                        } else if (outcome instanceof Room.StepsOutcome.Conflict conflict) {
+                            connection.sendText(JsonOut.object().field("type", "conflict")
+                                    .field("version", conflict.currentVersion()).end());
+                        } else if (outcome instanceof Room.StepsOutcome.Invalid invalid) {
+                            sendError(invalid.code(), invalid.message());
+                        }
+                    });
+            case JsonCommand.Update update -> room.submitUpdate(this, update.update())
+                    .whenComplete((ok, error) -> {
+                        if (error != null) {
+                            reportFailure(error);
+                        } else {
+                            JsonOut ack = JsonOut.object().field("type", "ack");
+                            if (update.idJson() != null) {
+                                ack.raw("id", update.idJson());
+                            }
+                            connection.sendText(ack.end());
+                        }
+                    });
+            case JsonCommand.Awareness awareness -> room.setJsonAwareness(this, awareness.stateJson());
+            case JsonCommand.Message message -> room.sendMessage(
+                    new RoomEvent.Message(message.messageType(), message.payloadJson(), clientId, this),
+                    message.toClientId());
+            case JsonCommand.Ping ping -> connection.sendText("{\"type\":\"pong\"}");
+        }
+    }
+
+    private void reportFailure(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof Room.RefusedException refused) {
+            sendError(refused.code(), refused.getMessage());
+        } else if (cause instanceof Lib0Reader.MalformedException malformed) {
+            sendError("invalid-update", "the update is not a valid Yjs update: " + malformed.getMessage());
+        } else {
+            LOG.log(System.Logger.Level.ERROR, "JSON message failed in room " + documentId, cause);
+            sendError("internal-error", "the server could not process the message");
+        }
+    }
+
+    private void sendError(String code, String message) {
+        connection.sendText(JsonOut.object().field("type", "error").field("code", code)
+                .field("message", message).end());
+    }
+
+    @Override
+    public void onClosed() {
+        if (room != null) {
+            room.leave(this);
+            rooms.release(room);
+            room = null;
+        }
+    }
+
+    // ---- Peer ----
+
+    @Override
+    public String clientId() {
+        return clientId;
+    }
+
+    @Override
+    public String protocol() {
+        return "json";
+    }
+
+    @Override
+    public boolean replacedBySameClientId() {
+        return true;
+    }
+
+    @Override
+    public boolean canWrite() {
+        return canWrite;
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        connection.close(code, reason);
+    }
+
+    @Override
+    public void deliver(RoomEvent event) {
+        switch (event) {
+            case RoomEvent.Steps steps -> connection.sendText(steps.encoded(SLOT, () -> JsonOut.object()
+                    .field("type", "steps").field("version", steps.version())
+                    .rawArray("steps", steps.steps()).stringArray("clientIDs", steps.clientIds()).end()));
+            case RoomEvent.Update update -> {
+                if (update.origin() != this) {
+                    connection.sendText(update.encoded(SLOT, () -> JsonOut.object().field("type", "update")
+                            .field("update", Base64.getEncoder().encodeToString(update.update())).end()));
+                }
+            }
+            case RoomEvent.Awareness awareness -> {
+                if (awareness.origin() != this) {
+                    for (AwarenessEntry e : awareness.entries()) {
+                        JsonOut out = JsonOut.object().field("type", "awareness");
+                        if (e.jsonClientId() != null) {
+                            out.field("clientID", e.jsonClientId());
+                        } else {
+                            out.field("clientID", e.awarenessId());
+                        }
+                        connection.sendText(out.raw("state", e.stateJson()).end());
+                    }
+                }
+            }
+            case RoomEvent.Synced synced -> connection.sendText(JsonOut.object().field("type", "synced")
+                    .field("documentId", documentId).field("version", synced.version()).end());
+            case RoomEvent.Message message -> connection.sendText(message.encoded(SLOT, () -> {
+                JsonOut out = JsonOut.object().field("type", "message");
+                out.raw("from", message.fromClientId() == null ? "{\"type\":\"system\"}"
+                        : JsonOut.object().field("type", "client").field("id", message.fromClientId()).end());
+                if (message.messageType() != null) {
+                    out.field("messageType", message.messageType());
+                }
+                return out.raw("payload", message.payloadJson()).end();
+            }));
+            case RoomEvent.SyncStep1 ignored -> { }
+            case RoomEvent.SyncStep2 ignored -> { }
+        }
+    }
+}

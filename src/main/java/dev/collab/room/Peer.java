@@ -1,0 +1,30 @@
+package dev.collab.room;
+
+/**
+ * One connection's membership in one room, implemented by each protocol adapter. The room calls it from its
+ * owner task, so both methods must return at once (encode and enqueue, never block on the network).
+ */
+public interface Peer {
+
+    /** The client id the protocol knows this connection by (JSON clientID, or one generated for Yjs clients). */
+    String clientId();
+
+    /** Wire protocol name, for counts and logs: {@code json}, {@code y-websocket}, {@code hocuspocus}. */
+    String protocol();
+
+    /** Hands an event to the connection; the adapter encodes what its protocol carries and ignores the rest. */
+    void deliver(RoomEvent event);
+
+    /** Closes this membership (for example when a newer connection takes over the same client id). */
+    void close(int code, String reason);
+
+    /** Whether a newer connection with the same client id replaces this one (the JSON protocol's rule). */
+    default boolean replacedBySameClientId() {
+        return false;
+    }
+
+    /** Whether this peer may change the document; read-only peers are refused writes by the room. */
+    default boolean canWrite() {
+        return true;
+    }
+}

@@ -1,0 +1,475 @@
+package dev.collab.room;
+
+import dev.collab.store.Store;
+import dev.collab.yjs.Lib0Reader;
+import dev.collab.yjs.YUpdates;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * One document's room: its peers, awareness, Yjs state and ProseMirror step head, whatever protocol the peers
+ * speak. Every method hands its work to the room's single owner task, so the state below is touched by one
+ * task at a time and needs no locks. Changes are committed to the store before anyone is told about them.
+ */
+public final class Room {
+    private static final System.Logger LOG = System.getLogger(Room.class.getName());
+
+    /** Outcome of a step submission. */
+    public sealed interface StepsOutcome {
+        record Accepted(int version) implements StepsOutcome { }
+
+        record Conflict(int currentVersion) implements StepsOutcome { }
+
+        record Invalid(String code, String message) implements StepsOutcome { }
+    }
+
+    /** Refused write (bad update, read-only peer, broken room): the adapter reports {@code code} to the client. */
+    public static final class RefusedException extends RuntimeException {
+        private final String code;
+
+        public RefusedException(String code, String message) {
+            super(message);
+            this.code = code;
+        }
+
+        public String code() {
+            return code;
+        }
+    }
+
+    public record Joined(int version, int connections) { }
+
+    /** Counters readable from any thread (admin, health); written only by the owner. */
+    public record Stats(String documentId, int connections, int version, int storedUpdates, long storedUpdateBytes) { }
+
+    private final String documentId;
+    private final Store store;
+    private final RoomSettings settings;
+    private final SerialExecutor owner;
+
+    // ---- owned state: only touched inside owner tasks ----
+    private final Map<Peer, Long> peers = new LinkedHashMap<>();        // peer -> join order
+    private final Map<Long, AwarenessEntry> awareness = new HashMap<>();
+    private final Map<Long, Peer> awarenessOwners = new HashMap<>();
+    private boolean loaded;
+    private boolean broken;
+    private int committedVersion;
+    private int acceptedVersion;                                       // committed + in flight
+    private long nextSeq;
+    private long lastCommittedSeq;
+    private byte[] mergedState = YUpdates.EMPTY_UPDATE;                // all committed updates but `unmerged`
+    private final List<byte[]> unmerged = new ArrayList<>();          // committed after mergedState
+    private int storedUpdates;
+    private long storedUpdateBytes;
+    private int updatesSinceCompaction;
+    private long bytesSinceCompaction;
+    private boolean compacting;
+    private long joinCounter;
+
+    // ---- shared with the registry and readers ----
+    final AtomicInteger pins = new AtomicInteger();                   // connections holding the room
+    final AtomicInteger inFlight = new AtomicInteger();               // store writes not yet completed
+    private volatile Stats stats;
+
+    Room(String documentId, Store store, RoomSettings settings, Executor pool) {
+        this.documentId = documentId;
+        this.store = store;
+        this.settings = settings;
+        this.owner = new SerialExecutor(pool);
+        this.stats = new Stats(documentId, 0, 0, 0, 0);
+    }
+
+    public String documentId() {
+        return documentId;
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    boolean isBroken() {
+        return broken;
+    }
+
+    // ---- membership ----------------------------------------------------------------------------------------
+
+    /**
+     * Adds the peer; {@code onJoined} runs inside the room before any later event reaches the peer, so a
+     * greeting sent from it always comes first.
+     */
+    public CompletableFuture<Joined> join(Peer peer, java.util.function.Consumer<Joined> onJoined) {
+        return call(() -> {
+            if (peer.replacedBySameClientId()) {
+                for (Peer other : List.copyOf(peers.keySet())) {
+                    if (other.replacedBySameClientId() && other.clientId().equals(peer.clientId())) {
+                        removePeer(other);
+                        other.close(4001, "replaced by a newer connection with the same clientID");
+                    }
+                }
+            }
+            peers.put(peer, joinCounter++);
+            publishStats();
+            Joined joined = new Joined(committedVersion, peers.size());
+            onJoined.accept(joined);
+            return joined;
+        });
+    }
+
+    /** Removes the peer and broadcasts the removal of its awareness states; safe to call more than once. */
+    public void leave(Peer peer) {
+        owner.execute(() -> {
+            if (peers.containsKey(peer)) {
+                removePeer(peer);
+            }
+        });
+    }
+
+    private void removePeer(Peer peer) {
+        peers.remove(peer);
+        List<AwarenessEntry> removed = new ArrayList<>();
+        awarenessOwners.entrySet().removeIf(e -> {
+            if (e.getValue() != peer) {
+                return false;
+            }
+            AwarenessEntry old = awareness.remove(e.getKey());
+            if (old != null) {
+                removed.add(new AwarenessEntry(old.awarenessId(), old.clock() + 1, "null", old.jsonClientId()));
+            }
+            return true;
+        });
+        if (!removed.isEmpty()) {
+            broadcast(new RoomEvent.Awareness(removed, null));
+        }
+        publishStats();
+    }
+
+    public CompletableFuture<List<String>> clientIds() {
+        return call(() -> peers.keySet().stream().map(Peer::clientId).toList());
+    }
+
+    // ---- ProseMirror authority -----------------------------------------------------------------------------
+
+    /**
+     * Accepts steps when {@code version} equals the head: commits them, then sends them to every peer including
+     * the submitter. A stale version is a conflict; the submitter resyncs and rebases.
+     */
+    public CompletableFuture<StepsOutcome> submitSteps(Peer peer, int version, List<String> steps) {
+        return call(() -> {
+            if (!peer.canWrite()) {
+                return new StepsOutcome.Invalid("read-only", "this connection may not change the document");
+            }
+            if (version < 0 || version > acceptedVersion) {
+                return new StepsOutcome.Invalid("invalid-version",
+                        "version " + version + " is outside 0.." + acceptedVersion);
+            }
+            if (version != acceptedVersion) {
+                return new StepsOutcome.Conflict(committedVersion);
+            }
+            acceptedVersion += steps.size();
+            String clientId = peer.clientId();
+            inFlight.incrementAndGet();
+            store.appendSteps(documentId, version, steps, clientId).whenComplete((ok, error) -> owner.execute(() -> {
+                inFlight.decrementAndGet();
+                if (error != null) {
+                    fail("committing steps", error);
+                    return;
+                }
+                committedVersion = version + steps.size();
+                publishStats();
+                broadcast(new RoomEvent.Steps(version, steps, Collections.nCopies(steps.size(), clientId)));
+            }));
+            return new StepsOutcome.Accepted(version + steps.size());
+        });
+    }
+
+    // ---- Yjs -----------------------------------------------------------------------------------------------
+
+    /**
+     * Validates, commits and relays a Yjs update. The future completes after the commit (acknowledge then) or
+     * fails with {@link RefusedException} / {@link Lib0Reader.MalformedException}; refused updates go nowhere.
+     */
+    public CompletableFuture<Void> submitUpdate(Peer peer, byte[] update) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        owner.execute(() -> {
+            try {
+                ensureLoaded();
+                if (!peer.canWrite()) {
+                    throw new RefusedException("read-only", "this connection may not change the document");
+                }
+                YUpdates.validate(update);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+                return;
+            }
+            if (YUpdates.isEmpty(update)) {
+                done.complete(null);          // nothing to store or relay (clients send these on connect)
+                return;
+            }
+            long seq = nextSeq++;
+            inFlight.incrementAndGet();
+            store.appendUpdate(documentId, seq, update).whenComplete((ok, error) -> owner.execute(() -> {
+                inFlight.decrementAndGet();
+                if (error != null) {
+                    done.completeExceptionally(new RefusedException("storage-failure", "the update was not stored"));
+                    fail("committing an update", error);
+                    return;
+                }
+                lastCommittedSeq = seq;
+                unmerged.add(update);
+                storedUpdates++;
+                storedUpdateBytes += update.length;
+                updatesSinceCompaction++;
+                bytesSinceCompaction += update.length;
+                publishStats();
+                broadcast(new RoomEvent.Update(update, peer));
+                done.complete(null);
+                maybeCompact();
+            }));
+        });
+        return done;
+    }
+
+    /** Sends {@code peer} the room's state vector (the server's sync step 1). */
+    public void sendStateVector(Peer peer) {
+        run(() -> peer.deliver(new RoomEvent.SyncStep1(YUpdates.stateVector(state()))));
+    }
+
+    /** Answers a client's sync step 1: what its state vector lacks (sync step 2). */
+    public void answerSyncStep1(Peer peer, byte[] clientStateVector) {
+        run(() -> peer.deliver(new RoomEvent.SyncStep2(diffFor(clientStateVector))));
+    }
+
+    /** The merged stored state, or what {@code stateVector} lacks; for HTTP readers. */
+    public CompletableFuture<byte[]> yjsState(byte[] stateVector) {
+        return call(() -> diffFor(stateVector));
+    }
+
+    private byte[] diffFor(byte[] stateVector) {
+        byte[] state = state();
+        return stateVector == null || stateVector.length == 0 ? state : YUpdates.diff(state, stateVector);
+    }
+
+    /** The merged committed state; merges the updates committed since the last call. */
+    private byte[] state() {
+        if (!unmerged.isEmpty()) {
+            List<byte[]> all = new ArrayList<>(unmerged.size() + 1);
+            all.add(mergedState);
+            all.addAll(unmerged);
+            mergedState = YUpdates.merge(all);
+            unmerged.clear();
+        }
+        return mergedState;
+    }
+
+    private void maybeCompact() {
+        if (compacting || (updatesSinceCompaction < settings.compactionUpdates()
+                && bytesSinceCompaction < settings.compactionBytes())) {
+            return;
+        }
+        byte[] merged = state();
+        long upTo = lastCommittedSeq;
+        int coveredRows = storedUpdates;
+        long coveredBytes = storedUpdateBytes;
+        compacting = true;
+        updatesSinceCompaction = 0;
+        bytesSinceCompaction = 0;
+        inFlight.incrementAndGet();
+        store.compact(documentId, upTo, merged).whenComplete((ok, error) -> owner.execute(() -> {
+            inFlight.decrementAndGet();
+            compacting = false;
+            if (error != null) {
+                LOG.log(System.Logger.Level.WARNING, "compaction of " + documentId + " failed; log kept", error);
+                return;
+            }
+            storedUpdates = storedUpdates - coveredRows + 1;
+            storedUpdateBytes = merged.length + (storedUpdateBytes - coveredBytes);
+            publishStats();
+        }));
+    }
+
+    // ---- JSON catch-up -------------------------------------------------------------------------------------
+
+    /**
+     * Sends {@code peer} everything it lacks, in order: steps after {@code sinceVersion} (when given and behind),
+     * the Yjs state it lacks (skipped when empty), the awareness states, then {@link RoomEvent.Synced}.
+     */
+    public void catchUp(Peer peer, Integer sinceVersion, byte[] stateVector) {
+        run(() -> {
+            if (sinceVersion != null && sinceVersion < committedVersion) {
+                int from = sinceVersion;
+                while (from < committedVersion) {
+                    List<Store.StoredStep> batch = store.stepsSince(documentId, from,
+                            Math.min(settings.stepsBatch(), committedVersion - from));
+                    if (batch.isEmpty()) {
+                        break;
+                    }
+                    peer.deliver(new RoomEvent.Steps(from, batch.stream().map(Store.StoredStep::stepJson).toList(),
+                            batch.stream().map(Store.StoredStep::clientId).toList()));
+                    from += batch.size();
+                }
+            }
+            byte[] missing = diffFor(stateVector);
+            if (!YUpdates.isEmpty(missing)) {
+                peer.deliver(new RoomEvent.Update(missing, null));
+            }
+            sendAwarenessSnapshot(peer);
+            peer.deliver(new RoomEvent.Synced(committedVersion));
+        });
+    }
+
+    // ---- awareness -----------------------------------------------------------------------------------------
+
+    /** Sends {@code peer} every current awareness state, if there are any. */
+    public void sendAwareness(Peer peer) {
+        run(() -> sendAwarenessSnapshot(peer));
+    }
+
+    private void sendAwarenessSnapshot(Peer peer) {
+        if (!awareness.isEmpty()) {
+            peer.deliver(new RoomEvent.Awareness(List.copyOf(awareness.values()), null));
+        }
+    }
+
+    /**
+     * Applies awareness entries from a Yjs peer with y-protocols' rule (newer clock wins; an equal clock wins
+     * only to remove), records which ids the peer controls, and broadcasts the entries that applied.
+     */
+    public void updateAwareness(Peer peer, List<AwarenessEntry> entries) {
+        run(() -> {
+            List<AwarenessEntry> applied = new ArrayList<>(entries.size());
+            for (AwarenessEntry e : entries) {
+                AwarenessEntry current = awareness.get(e.awarenessId());
+                long currentClock = current == null ? -1 : current.clock();
+                boolean newer = e.clock() > currentClock;
+                boolean removal = e.clock() == currentClock && e.removed() && current != null;
+                if (!newer && !removal) {
+                    continue;
+                }
+                if (e.removed()) {
+                    awareness.remove(e.awarenessId());
+                    awarenessOwners.remove(e.awarenessId());
+                } else {
+                    awareness.put(e.awarenessId(), e);
+                    awarenessOwners.put(e.awarenessId(), peer);
+                }
+                applied.add(e);
+            }
+            // y-websocket clients count an echo of their own state as traffic, so even a no-op is relayed
+            broadcast(new RoomEvent.Awareness(applied.isEmpty() ? entries : applied, peer));
+        });
+    }
+
+    /** Sets (or with "null" clears) a JSON client's awareness state under its stable numeric id. */
+    public void setJsonAwareness(Peer peer, String stateJson) {
+        run(() -> {
+            long id = AwarenessEntry.idForJsonClient(documentId, peer.clientId());
+            AwarenessEntry current = awareness.get(id);
+            AwarenessEntry next = new AwarenessEntry(id, current == null ? 0 : current.clock() + 1, stateJson,
+                    peer.clientId());
+            if (next.removed()) {
+                awareness.remove(id);
+                awarenessOwners.remove(id);
+            } else {
+                awareness.put(id, next);
+                awarenessOwners.put(id, peer);
+            }
+            broadcast(new RoomEvent.Awareness(List.of(next), peer));
+        });
+    }
+
+    // ---- application messages ------------------------------------------------------------------------------
+
+    /**
+     * Delivers a message to the room's peers, or only to peers with client id {@code toClientId}; the sender
+     * ({@code origin}, null for the server) is skipped. Completes with the number of peers it was handed to.
+     */
+    public CompletableFuture<Integer> sendMessage(RoomEvent.Message message, String toClientId) {
+        return call(() -> {
+            int delivered = 0;
+            for (Peer p : peers.keySet()) {
+                if (p != message.origin() && (toClientId == null || toClientId.equals(p.clientId()))) {
+                    p.deliver(message);
+                    delivered++;
+                }
+            }
+            return delivered;
+        });
+    }
+
+    // ---- internals -----------------------------------------------------------------------------------------
+
+    private void broadcast(RoomEvent event) {
+        for (Peer p : peers.keySet()) {
+            p.deliver(event);
+        }
+    }
+
+    private void ensureLoaded() {
+        if (loaded) {
+            return;
+        }
+        Store.DocumentHead head = store.head(documentId);
+        committedVersion = head.stepVersion();
+        acceptedVersion = committedVersion;
+        nextSeq = head.lastUpdateSeq() + 1;
+        lastCommittedSeq = head.lastUpdateSeq();
+        storedUpdates = head.updateCount();
+        storedUpdateBytes = head.updateBytes();
+        List<byte[]> log = store.updates(documentId).stream().map(Store.StoredUpdate::data).toList();
+        mergedState = log.isEmpty() ? YUpdates.EMPTY_UPDATE : log.size() == 1 ? log.get(0) : YUpdates.merge(log);
+        updatesSinceCompaction = log.size() > 1 ? log.size() : 0;
+        bytesSinceCompaction = log.size() > 1 ? storedUpdateBytes : 0;
+        loaded = true;
+        publishStats();
+        maybeCompact();
+    }
+
+    /** A failed commit leaves the room's view of the store unknown: drop every peer so clients resync. */
+    private void fail(String what, Throwable error) {
+        LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": " + what + " failed; closing the room", error);
+        broken = true;
+        for (Peer p : List.copyOf(peers.keySet())) {
+            removePeer(p);
+            p.close(1011, "storage failure, reconnect");
+        }
+    }
+
+    private void publishStats() {
+        stats = new Stats(documentId, peers.size(), committedVersion, storedUpdates, storedUpdateBytes);
+    }
+
+    private void run(Runnable task) {
+        owner.execute(() -> {
+            if (broken) {
+                return;
+            }
+            ensureLoaded();
+            task.run();
+        });
+    }
+
+    private <T> CompletableFuture<T> call(Supplier<T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        owner.execute(() -> {
+            try {
+                if (broken) {
+                    throw new RefusedException("room-unavailable", "the document is being reloaded; reconnect");
+                }
+                ensureLoaded();
+                result.complete(task.get());
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.collab.room;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
+
+/**
+ * What a room tells its peers. Broadcast events are shared by every peer, so each carries a small memo where a
+ * protocol adapter keeps its encoding: a message going to a hundred clients of one protocol is encoded once.
+ */
+public sealed interface RoomEvent {
+
+    /** Encodings cached per protocol slot (see {@link #encoded}). */
+    final class Memo {
+        private final AtomicReferenceArray<Object> slots = new AtomicReferenceArray<>(4);
+
+        @SuppressWarnings("unchecked")
+        public <T> T get(int slot, Supplier<T> encode) {
+            Object v = slots.get(slot);
+            if (v == null) {
+                v = encode.get();
+                if (!slots.compareAndSet(slot, null, v)) {
+                    v = slots.get(slot);
+                }
+            }
+            return (T) v;
+        }
+    }
+
+    Memo memo();
+
+    /** Cached encoding for protocol {@code slot} (0 json, 1 y-websocket, 2 hocuspocus). */
+    default <T> T encoded(int slot, Supplier<T> encode) {
+        return memo().get(slot, encode);
+    }
+
+    /** Committed ProseMirror steps starting at {@code version}; goes to every peer, the submitter included. */
+    record Steps(int version, List<String> steps, List<String> clientIds, Memo memo) implements RoomEvent {
+        public Steps(int version, List<String> steps, List<String> clientIds) {
+            this(version, steps, clientIds, new Memo());
+        }
+    }
+
+    /** A committed Yjs update; relayed to every peer except {@code origin} (null = catch-up for one peer). */
+    record Update(byte[] update, Peer origin, Memo memo) implements RoomEvent {
+        public Update(byte[] update, Peer origin) {
+            this(update, origin, new Memo());
+        }
+    }
+
+    /** Awareness changes from {@code origin} (null when the room itself removes states of a departed peer). */
+    record Awareness(List<AwarenessEntry> entries, Peer origin, Memo memo) implements RoomEvent {
+        public Awareness(List<AwarenessEntry> entries, Peer origin) {
+            this(entries, origin, new Memo());
+        }
+    }
+
+    /** The room's state vector, sent to one peer so it can answer with what the server lacks (sync step 1). */
+    record SyncStep1(byte[] stateVector, Memo memo) implements RoomEvent {
+        public SyncStep1(byte[] stateVector) {
+            this(stateVector, new Memo());
+        }
+    }
+
+    /** What one peer's state vector lacks (sync step 2), sent to that peer only. */
+    record SyncStep2(byte[] update, Memo memo) implements RoomEvent {
+        public SyncStep2(byte[] update) {
+            this(update, new Memo());
+        }
+    }
+
+    /** End of a JSON catch-up: the peer now has everything up to step {@code version}. */
+    record Synced(int version, Memo memo) implements RoomEvent {
+        public Synced(int version) {
+            this(version, new Memo());
+        }
+    }
+
+    /**
+     * An application message: {@code fromClientId} null means the server (internal broadcast API).
+     * {@code toClientId} null means everyone but the sender.
+     */
+    record Message(String messageType, String payloadJson, String fromClientId, Peer origin, Memo memo)
+            implements RoomEvent {
+        public Message(String messageType, String payloadJson, String fromClientId, Peer origin) {
+            this(messageType, payloadJson, fromClientId, origin, new Memo());
+        }
+    }
+}

@@ -1,0 +1,382 @@
+package dev.collab.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
+
+/**
+ * SQLite store in WAL mode. All writes go through one writer thread that drains every queued write into one
+ * transaction (group commit), so concurrent documents share an fsync instead of paying one each. Each write runs
+ * under its own savepoint: one failing write (say, a taken step version) does not sink the others in its batch.
+ * Reads use a small pool of separate connections; under WAL they never block the writer.
+ */
+public final class SqliteStore implements Store {
+    private static final System.Logger LOG = System.getLogger(SqliteStore.class.getName());
+    private static final int MAX_BATCH = 512;
+
+    /** How much SQLite syncs to disk: NORMAL survives a process crash, FULL also survives power loss. */
+    public enum Synchronous { OFF, NORMAL, FULL, EXTRA }
+
+    private final String url;
+    private final Synchronous synchronous;
+    private final BlockingQueue<Write> writes = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Connection> readers;
+    private final Connection writer;
+    private final Thread writerThread;
+    private final LongConsumer commitNanos;
+    private volatile boolean closed;
+
+    private interface WriteAction {
+        void apply(Connection c) throws SQLException;
+    }
+
+    private record Write(WriteAction action, CompletableFuture<Void> done) {
+    }
+
+    public static SqliteStore open(Path file, Synchronous synchronous) {
+        return open(file, synchronous, 4, nanos -> { });
+    }
+
+    /**
+     * Opens (creating when absent) the database, applies migrations and starts the writer.
+     *
+     * @param commitNanos told the duration of each group commit, for metrics
+     */
+    public static SqliteStore open(Path file, Synchronous synchronous, int readConnections, LongConsumer commitNanos) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            return new SqliteStore("jdbc:sqlite:" + file.toAbsolutePath(), synchronous, readConnections, commitNanos);
+        } catch (Exception e) {
+            throw new StoreException("cannot open database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private SqliteStore(String url, Synchronous synchronous, int readConnections, LongConsumer commitNanos)
+            throws SQLException {
+        this.url = url;
+        this.synchronous = synchronous;
+        this.commitNanos = commitNanos;
+        this.writer = connect();
+        try (Statement st = writer.createStatement()) {
+            st.execute("PRAGMA journal_mode=WAL");
+        }
+        Migrations.apply(writer, Migrations.fromClasspath());
+        writer.setAutoCommit(false);
+        this.readers = new ArrayBlockingQueue<>(readConnections);
+        for (int i = 0; i < readConnections; i++) {
+            readers.add(connect());
+        }
+        this.writerThread = Thread.ofPlatform().name("sqlite-writer").daemon().start(this::writeLoop);
+    }
+
+    private Connection connect() throws SQLException {
+        Connection c = DriverManager.getConnection(url);
+        try (Statement st = c.createStatement()) {
+            st.execute("PRAGMA busy_timeout=10000");
+            st.execute("PRAGMA synchronous=" + synchronous.name());
+            st.execute("PRAGMA foreign_keys=ON");
+        }
+        return c;
+    }
+
+    // ---- reads -------------------------------------------------------------------------------------------
+
+    private interface Read<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T read(Read<T> read) {
+        Connection c;
+        try {
+            c = readers.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted while waiting for a read connection", e);
+        }
+        try {
+            return read.run(c);
+        } catch (SQLException e) {
+            throw new StoreException("read failed: " + e.getMessage(), e);
+        } finally {
+            readers.add(c);
+        }
+    }
+
+    @Override
+    public DocumentHead head(String documentId) {
+        return read(c -> {
+            int version = 0;
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT COALESCE(MAX(version) + 1, 0) FROM pm_steps WHERE document_id = ?")) {
+                ps.setString(1, documentId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    version = rs.getInt(1);
+                }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0), COUNT(*),"
+                    + " COALESCE(SUM(LENGTH(data)), 0) FROM yjs_updates WHERE document_id = ?")) {
+                ps.setString(1, documentId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return new DocumentHead(version, rs.getLong(1), rs.getInt(2), rs.getLong(3));
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<StoredStep> stepsSince(String documentId, int fromVersion, int limit) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT version, step, client_id FROM pm_steps"
+                    + " WHERE document_id = ? AND version >= ? ORDER BY version LIMIT ?")) {
+                ps.setString(1, documentId);
+                ps.setInt(2, fromVersion);
+                ps.setInt(3, limit);
+                List<StoredStep> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new StoredStep(rs.getInt(1), rs.getString(2), rs.getString(3)));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public List<StoredUpdate> updates(String documentId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT seq, data FROM yjs_updates WHERE document_id = ? ORDER BY seq")) {
+                ps.setString(1, documentId);
+                List<StoredUpdate> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new StoredUpdate(rs.getLong(1), rs.getBytes(2)));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public boolean isHealthy() {
+        if (closed || !writerThread.isAlive()) {
+            return false;
+        }
+        try {
+            return read(c -> {
+                try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT 1")) {
+                    return rs.next();
+                }
+            });
+        } catch (StoreException e) {
+            return false;
+        }
+    }
+
+    // ---- writes ------------------------------------------------------------------------------------------
+
+    @Override
+    public CompletableFuture<Void> appendSteps(String documentId, int firstVersion, List<String> stepsJson,
+                                               String clientId) {
+        return submit(c -> {
+            ensureDocument(c, documentId);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO pm_steps(document_id, version, step,"
+                    + " client_id, created_at) VALUES (?, ?, ?, ?, ?)")) {
+                long now = System.currentTimeMillis();
+                for (int i = 0; i < stepsJson.size(); i++) {
+                    ps.setString(1, documentId);
+                    ps.setInt(2, firstVersion + i);
+                    ps.setString(3, stepsJson.get(i));
+                    ps.setString(4, clientId);
+                    ps.setLong(5, now);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            } catch (SQLException e) {
+                if (e.getMessage() != null && e.getMessage().contains("UNIQUE")) {
+                    throw new VersionTakenException(documentId, firstVersion);
+                }
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> appendUpdate(String documentId, long seq, byte[] update) {
+        return submit(c -> {
+            ensureDocument(c, documentId);
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)")) {
+                ps.setString(1, documentId);
+                ps.setLong(2, seq);
+                ps.setBytes(3, update);
+                ps.setLong(4, System.currentTimeMillis());
+                ps.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> compact(String documentId, long upToSeq, byte[] merged) {
+        return submit(c -> {
+            try (PreparedStatement del = c.prepareStatement(
+                    "DELETE FROM yjs_updates WHERE document_id = ? AND seq <= ?")) {
+                del.setString(1, documentId);
+                del.setLong(2, upToSeq);
+                del.executeUpdate();
+            }
+            try (PreparedStatement ins = c.prepareStatement(
+                    "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)")) {
+                ins.setString(1, documentId);
+                ins.setLong(2, upToSeq);
+                ins.setBytes(3, merged);
+                ins.setLong(4, System.currentTimeMillis());
+                ins.executeUpdate();
+            }
+        });
+    }
+
+    private static void ensureDocument(Connection c, String documentId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "INSERT OR IGNORE INTO documents(id, created_at) VALUES (?, ?)")) {
+            ps.setString(1, documentId);
+            ps.setLong(2, System.currentTimeMillis());
+            ps.executeUpdate();
+        }
+    }
+
+    private CompletableFuture<Void> submit(WriteAction action) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (closed) {
+            done.completeExceptionally(new StoreException("store is closed", null));
+            return done;
+        }
+        writes.add(new Write(action, done));
+        return done;
+    }
+
+    private void writeLoop() {
+        List<Write> batch = new ArrayList<>(MAX_BATCH);
+        while (true) {
+            try {
+                Write first = writes.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    if (closed) {
+                        return;
+                    }
+                    continue;
+                }
+                batch.add(first);
+                writes.drainTo(batch, MAX_BATCH - 1);
+                commitBatch(batch);
+            } catch (InterruptedException e) {
+                if (closed && writes.isEmpty()) {
+                    return;
+                }
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.ERROR, "store writer failed", t);
+                for (Write w : batch) {
+                    w.done().completeExceptionally(t);
+                }
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void commitBatch(List<Write> batch) {
+        long start = System.nanoTime();
+        Throwable[] failures = new Throwable[batch.size()];
+        try {
+            for (int i = 0; i < batch.size(); i++) {
+                failures[i] = applyInSavepoint(batch.get(i).action());
+            }
+            writer.commit();
+        } catch (SQLException e) {
+            rollbackQuietly();
+            StoreException failure = new StoreException("commit failed: " + e.getMessage(), e);
+            for (Write w : batch) {
+                w.done().completeExceptionally(failure);
+            }
+            return;
+        }
+        commitNanos.accept(System.nanoTime() - start);
+        for (int i = 0; i < batch.size(); i++) {
+            if (failures[i] == null) {
+                batch.get(i).done().complete(null);
+            } else {
+                batch.get(i).done().completeExceptionally(failures[i]);
+            }
+        }
+    }
+
+    /** Runs one write under a savepoint; returns its failure (rolled back) or null. */
+    private Throwable applyInSavepoint(WriteAction action) throws SQLException {
+        try (Statement st = writer.createStatement()) {
+            st.execute("SAVEPOINT w");
+        }
+        try {
+            action.apply(writer);
+            try (Statement st = writer.createStatement()) {
+                st.execute("RELEASE w");
+            }
+            return null;
+        } catch (SQLException | RuntimeException e) {
+            try (Statement st = writer.createStatement()) {
+                st.execute("ROLLBACK TO w");
+                st.execute("RELEASE w");
+            }
+            return e instanceof SQLException ? new StoreException(e.getMessage(), e) : e;
+        }
+    }
+
+    private void rollbackQuietly() {
+        try {
+            writer.rollback();
+        } catch (SQLException e) {
+            LOG.log(System.Logger.Level.WARNING, "rollback failed", e);
+        }
+    }
+
+    /** Finishes every queued write, then closes all connections. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            writerThread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            writer.close();
+            for (Connection c : readers) {
+                c.close();
+            }
+        } catch (SQLException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the database failed", e);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.collab.transport;
+
+import io.helidon.common.buffers.BufferData;
+import io.helidon.websocket.WsSession;
+
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One WebSocket connection's outbound side. Helidon 4.3's {@code WsSession.send} is not thread-safe, so every
+ * frame (messages, pings, pongs, the close) goes through one bounded queue drained by one virtual thread. A
+ * client that stops reading fills only its own queue; past the byte bound it is closed as a slow consumer,
+ * and nobody else waits for it.
+ */
+public final class Connection {
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    private static final AtomicLong IDS = new AtomicLong();
+
+    /** Close codes used across protocols. */
+    public static final int CLOSE_NORMAL = 1000;
+    public static final int CLOSE_GOING_AWAY = 1001;
+    public static final int CLOSE_POLICY = 1008;
+    public static final int CLOSE_TOO_BIG = 1009;
+    public static final int CLOSE_INTERNAL = 1011;
+    public static final int CLOSE_TRY_AGAIN_LATER = 1013;
+
+    private sealed interface Outbound {
+        int size();
+    }
+
+    private record Text(String text) implements Outbound {
+        public int size() {
+            return text.length();
+        }
+    }
+
+    private record Binary(byte[] data) implements Outbound {
+        public int size() {
+            return data.length;
+        }
+    }
+
+    private record Ping() implements Outbound {
+        public int size() {
+            return 0;
+        }
+    }
+
+    private record Pong(byte[] data) implements Outbound {
+        public int size() {
+            return data.length;
+        }
+    }
+
+    private record Close(int code, String reason) implements Outbound {
+        public int size() {
+            return 0;
+        }
+    }
+
+    private final long id = IDS.incrementAndGet();
+    private final String protocol;
+    private final String remoteAddress;
+    private final long maxQueuedBytes;
+    private final LinkedBlockingQueue<Outbound> outbox = new LinkedBlockingQueue<>();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private final Runnable onFinished;
+    private final Runnable onSlowConsumer;
+    private volatile WsSession session;
+    private volatile Thread writer;
+    private volatile long lastInboundNanos = System.nanoTime();
+    private volatile Runnable protocolCleanup = () -> { };
+
+    Connection(String protocol, String remoteAddress, long maxQueuedBytes, Runnable onFinished,
+               Runnable onSlowConsumer) {
+        this.protocol = protocol;
+        this.remoteAddress = remoteAddress;
+        this.maxQueuedBytes = maxQueuedBytes;
+        this.onFinished = onFinished;
+        this.onSlowConsumer = onSlowConsumer;
+    }
+
+    void start(WsSession session) {
+        this.session = session;
+        this.writer = Thread.ofVirtual().name("ws-writer-" + id).start(this::drain);
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public String protocol() {
+        return protocol;
+    }
+
+    public String remoteAddress() {
+        return remoteAddress;
+    }
+
+    public boolean isOpen() {
+        return !closing.get();
+    }
+
+    public void sendText(String text) {
+        enqueue(new Text(text));
+    }
+
+    public void sendBinary(byte[] data) {
+        enqueue(new Binary(data));
+    }
+
+    void ping() {
+        enqueue(new Ping());
+    }
+
+    void pong(byte[] data) {
+        enqueue(new Pong(data));
+    }
+
+    void markInbound() {
+        lastInboundNanos = System.nanoTime();
+    }
+
+    long lastInboundNanos() {
+        return lastInboundNanos;
+    }
+
+    /** Sends a close frame after what is already queued; the connection is cleaned up once it is out. */
+    public void close(int code, String reason) {
+        if (closing.compareAndSet(false, true)) {
+            outbox.add(new Close(code, reason));
+        }
+    }
+
+    private void enqueue(Outbound item) {
+        if (closing.get()) {
+            return;
+        }
+        long queued = queuedBytes.addAndGet(item.size());
+        if (queued > maxQueuedBytes) {
+            queuedBytes.addAndGet(-item.size());
+            LOG.log(System.Logger.Level.WARNING, "closing slow consumer {0} ({1}): {2} bytes unsent",
+                    id, remoteAddress, queued - item.size());
+            onSlowConsumer.run();
+            closeNow(CLOSE_TRY_AGAIN_LATER, "slow consumer: too much unsent data");
+            return;
+        }
+        outbox.add(item);
+    }
+
+    /** Closes ahead of whatever is queued (the queue is what we are giving up on). */
+    private void closeNow(int code, String reason) {
+        if (closing.compareAndSet(false, true)) {
+            outbox.clear();
+            queuedBytes.set(0);
+            outbox.add(new Close(code, reason));
+        }
+    }
+
+    private void drain() {
+        try {
+            while (true) {
+                Outbound item = outbox.take();
+                queuedBytes.addAndGet(-item.size());
+                WsSession s = session;
+                switch (item) {
+                    case Text t -> s.send(t.text(), true);
+                    case Binary b -> s.send(BufferData.create(b.data()), true);
+                    case Ping p -> s.ping(BufferData.empty());
+                    case Pong p -> s.pong(BufferData.create(p.data()));
+                    case Close c -> {
+                        s.close(c.code(), c.reason());
+                        return;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            // terminated
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.DEBUG, "send to connection " + id + " failed", t);
+            terminate();
+        } finally {
+            finish();
+        }
+    }
+
+    /** Drops the socket without a close handshake (dead peers) and cleans up. */
+    void terminate() {
+        closing.set(true);
+        WsSession s = session;
+        if (s != null) {
+            try {
+                s.terminate();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "terminate failed", e);
+            }
+        }
+        Thread w = writer;
+        if (w != null && w != Thread.currentThread()) {
+            w.interrupt();
+        }
+        finish();
+    }
+
+    /** Runs the cleanup exactly once, whichever path gets here first (close frame, error, timeout, send failure). */
+    void finish() {
+        closing.set(true);
+        if (finished.compareAndSet(false, true)) {
+            outbox.clear();
+            try {
+                protocolCleanup.run();
+            } finally {
+                onFinished.run();
+            }
+        }
+    }
+
+    /** Runs {@code cleanup} when the connection finishes (at once if it already has). */
+    void onFinish(Runnable cleanup) {
+        protocolCleanup = cleanup;
+        if (finished.get()) {
+            cleanup.run();
+        }
+    }
+
+    boolean isFinished() {
+        return finished.get();
+    }
+}

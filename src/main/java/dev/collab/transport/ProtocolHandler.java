@@ -1,0 +1,37 @@
+package dev.collab.transport;
+
+/**
+ * A wire protocol's side of one connection: turns complete inbound messages into room calls. The transport
+ * calls these methods in order on the connection's reader thread, and {@link #onClosed} exactly once on
+ * whichever exit path comes first.
+ */
+public interface ProtocolHandler {
+
+    default void onOpen() {
+    }
+
+    /** A complete (reassembled) text message. */
+    default void onText(String text) {
+        connection().close(1003, "text frames are not accepted on this endpoint");
+    }
+
+    /** A complete (reassembled) binary message. */
+    default void onBinary(byte[] data) {
+        connection().close(1003, "binary frames are not accepted on this endpoint");
+    }
+
+    /** The connection is gone (closed, dropped, timed out, or refused); release everything it held. */
+    void onClosed();
+
+    Connection connection();
+
+    /** Creates the handler of a new connection from its upgrade request. */
+    @FunctionalInterface
+    interface Factory {
+        ProtocolHandler create(UpgradeRequest request, Connection connection);
+
+        /** Refuses an upgrade before the socket opens (throw {@code WsUpgradeException}); default accepts. */
+        default void checkUpgrade(UpgradeRequest request) throws io.helidon.websocket.WsUpgradeException {
+        }
+    }
+}

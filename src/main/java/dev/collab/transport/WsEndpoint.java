@@ -1,0 +1,198 @@
+package dev.collab.transport;
+
+import io.helidon.common.buffers.BufferData;
+import io.helidon.http.HttpPrologue;
+import io.helidon.http.Headers;
+import io.helidon.websocket.WsListener;
+import io.helidon.websocket.WsSession;
+import io.helidon.websocket.WsUpgradeException;
+
+import java.io.ByteArrayOutputStream;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Helidon listener for one connection (created per connection through a supplier, so it can keep the upgrade
+ * request: Helidon does not hand path or query to listeners). Reassembles fragmented messages with a size cap,
+ * answers pings, and runs the protocol handler's cleanup on every exit path.
+ */
+final class WsEndpoint implements WsListener {
+    private static final System.Logger LOG = System.getLogger(WsEndpoint.class.getName());
+
+    private final ConnectionManager manager;
+    private final String protocol;
+    private final ProtocolHandler.Factory factory;
+    private final int maxMessageBytes;
+    private UpgradeRequest request;
+    private Connection connection;
+    private ProtocolHandler handler;
+    private StringBuilder textParts;
+    private ByteArrayOutputStream binaryParts;
+
+    WsEndpoint(ConnectionManager manager, String protocol, ProtocolHandler.Factory factory, int maxMessageBytes) {
+        this.manager = manager;
+        this.protocol = protocol;
+        this.factory = factory;
+        this.maxMessageBytes = maxMessageBytes;
+    }
+
+    @Override
+    public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
+        Map<String, String> query = new HashMap<>();
+        for (String name : prologue.query().names()) {
+            query.put(name, prologue.query().get(name));
+        }
+        request = new UpgradeRequest(prologue.uriPath().path(), query, headers);
+        factory.checkUpgrade(request);
+        return Optional.empty();
+    }
+
+    @Override
+    public void onOpen(WsSession session) {
+        String remote = session.socketContext().remotePeer().host();
+        connection = manager.register(protocol, remote);
+        connection.start(session);
+        // Helidon 4.3 may never call onClose/onError when a client just drops; the connection's reader thread
+        // (this one) does end then, so a watcher joined to it runs the cleanup on that path too.
+        Thread reader = Thread.currentThread();
+        Connection c = connection;
+        Thread.ofVirtual().name("ws-watch-" + c.id()).start(() -> {
+            try {
+                reader.join();
+            } catch (InterruptedException e) {
+                return;
+            }
+            c.terminate();
+        });
+        try {
+            handler = factory.create(request, connection);
+            connection.onFinish(this::closed);
+            handler.onOpen();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "opening a " + protocol + " connection failed", e);
+            connection.close(Connection.CLOSE_INTERNAL, "server error");
+            closed();
+        }
+    }
+
+    @Override
+    public void onMessage(WsSession session, String text, boolean last) {
+        connection.markInbound();
+        if (!connection.isOpen()) {
+            return;
+        }
+        if (textParts == null && last) {
+            deliverText(text);
+            return;
+        }
+        if (textParts == null) {
+            textParts = new StringBuilder();
+        }
+        textParts.append(text);
+        if (textParts.length() > maxMessageBytes) {
+            textParts = null;
+            tooBig();
+            return;
+        }
+        if (last) {
+            String whole = textParts.toString();
+            textParts = null;
+            deliverText(whole);
+        }
+    }
+
+    private void deliverText(String text) {
+        // a char is at least one UTF-8 byte; count exact bytes only when the cheap bound is not decisive
+        if (text.length() > maxMessageBytes
+                || (text.length() * 3L > maxMessageBytes && dev.collab.yjs.Utf8.encode(text).length > maxMessageBytes)) {
+            tooBig();
+            return;
+        }
+        handler.onText(text);
+    }
+
+    @Override
+    public void onMessage(WsSession session, BufferData buffer, boolean last) {
+        connection.markInbound();
+        if (!connection.isOpen()) {
+            return;
+        }
+        byte[] bytes = new byte[buffer.available()];
+        buffer.read(bytes);
+        if (binaryParts == null && last) {
+            if (bytes.length > maxMessageBytes) {
+                tooBig();
+            } else {
+                handler.onBinary(bytes);
+            }
+            return;
+        }
+        if (binaryParts == null) {
+            binaryParts = new ByteArrayOutputStream();
+        }
+        if (binaryParts.size() + (long) bytes.length > maxMessageBytes) {
+            binaryParts = null;
+            tooBig();
+            return;
+        }
+        binaryParts.writeBytes(bytes);
+        if (last) {
+            byte[] whole = binaryParts.toByteArray();
+            binaryParts = null;
+            handler.onBinary(whole);
+        }
+    }
+
+    private void tooBig() {
+        connection.close(Connection.CLOSE_TOO_BIG, "message larger than " + maxMessageBytes + " bytes");
+        closed();
+    }
+
+    @Override
+    public void onPing(WsSession session, BufferData buffer) {
+        connection.markInbound();
+        byte[] data = new byte[buffer.available()];
+        buffer.read(data);
+        connection.pong(data);
+    }
+
+    @Override
+    public void onPong(WsSession session, BufferData buffer) {
+        connection.markInbound();
+    }
+
+    @Override
+    public void onClose(WsSession session, int status, String reason) {
+        if (connection != null) {
+            connection.close(status == 1005 || status == 1006 ? Connection.CLOSE_NORMAL : status, "");
+        }
+        closed();
+        if (connection != null) {
+            connection.finish();
+        }
+    }
+
+    @Override
+    public void onError(WsSession session, Throwable t) {
+        LOG.log(System.Logger.Level.DEBUG, "websocket error", t);
+        closed();
+        if (connection != null) {
+            connection.terminate();
+        }
+    }
+
+    /** Protocol cleanup, once; the connection's own cleanup may also arrive through the writer or the sweep. */
+    private boolean handlerClosed;
+
+    private synchronized void closed() {
+        if (!handlerClosed && handler != null) {
+            handlerClosed = true;
+            try {
+                handler.onClosed();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "protocol cleanup failed", e);
+            }
+        }
+    }
+}
