@@ -58,6 +58,14 @@ public final class Lib0Reader {
         return buf[pos++] & 0xFF;
     }
 
+    /** Advances past n bytes without copying them. */
+    public void skip(int n) {
+        if (n < 0 || n > end - pos) {
+            throw new MalformedException("length " + n + " exceeds the " + (end - pos) + " bytes left");
+        }
+        pos += n;
+    }
+
     public byte[] readBytes(int n) {
         if (n < 0 || n > end - pos) {
             throw new MalformedException("length " + n + " exceeds the " + (end - pos) + " bytes left");

@@ -1,0 +1,139 @@
+package dev.collab.yjs;
+
+import java.util.Arrays;
+
+/**
+ * Writes structs into a v1 update. A v1 update states the number of client sections and each section's struct
+ * count before the structs, so structs go into one body buffer and section headers are remembered; a new section
+ * starts whenever the client changes (as yjs's lazy struct writer does). {@link #finish} assembles the update.
+ */
+final class StructWriter {
+    private final StructTable table;
+    private final Lib0Writer body;
+    private long[] sectionClient = new long[8];
+    private long[] sectionClock = new long[8];
+    private int[] sectionCount = new int[8];
+    private int[] sectionEnd = new int[8];
+    private int sections;
+    private int written; // structs in the open section
+
+    StructWriter(StructTable table, int capacityHint) {
+        this.table = table;
+        this.body = new Lib0Writer(capacityHint);
+    }
+
+    private void startStruct(long client, long clock) {
+        if (written > 0 && sectionClient[sections - 1] != client) {
+            closeSection();
+        }
+        if (written == 0) {
+            if (sections == sectionClient.length) {
+                int n = sections * 2;
+                sectionClient = Arrays.copyOf(sectionClient, n);
+                sectionClock = Arrays.copyOf(sectionClock, n);
+                sectionCount = Arrays.copyOf(sectionCount, n);
+                sectionEnd = Arrays.copyOf(sectionEnd, n);
+            }
+            sectionClient[sections] = client;
+            sectionClock[sections] = clock;
+            sections++;
+        }
+        written++;
+    }
+
+    private void closeSection() {
+        sectionCount[sections - 1] = written;
+        sectionEnd[sections - 1] = body.length();
+        written = 0;
+    }
+
+    /** GC or Skip of the given extent (these may have been grown by merging, so they are always re-encoded). */
+    void writeFiller(int kind, long client, long clock, long length) {
+        startStruct(client, clock);
+        body.writeByte(kind).writeVarUint(length);
+    }
+
+    /** Writes table row {@code row} without its first {@code offset} clock units. */
+    void writeRow(int row, long offset) {
+        StructTable t = table;
+        long client = t.client[row];
+        long clock = t.clock[row] + offset;
+        if (!t.isItem(row)) {
+            writeFiller(t.info[row], client, clock, t.length[row] - offset);
+            return;
+        }
+        startStruct(client, clock);
+        byte[] src = t.bytes(row);
+        if (offset == 0) {
+            body.writeBytes(src, t.start[row], t.end[row] - t.start[row]);
+            return;
+        }
+        // A split item gets the preceding unit as its origin, which makes its parent implicit (not written);
+        // right origin and the parentSub flag stay.
+        int inf = t.info[row];
+        int ref = inf & StructTable.CONTENT_MASK;
+        body.writeByte(StructTable.BIT_ORIGIN | (inf & (StructTable.BIT_RIGHT_ORIGIN | StructTable.BIT_PARENT_SUB)) | ref);
+        body.writeVarUint(client).writeVarUint(clock - 1);
+        int ro = t.rightOrigin[row];
+        if (ro >= 0) {
+            // with an origin present no parent info follows, so the right origin runs up to the content
+            body.writeBytes(src, ro, t.content[row] - ro);
+        }
+        writeContentTail(row, ref, src, offset);
+    }
+
+    private void writeContentTail(int row, int ref, byte[] src, long offset) {
+        StructTable t = table;
+        int at = t.content[row];
+        int stop = t.end[row];
+        long remaining = t.length[row] - offset;
+        switch (ref) {
+            case StructTable.DELETED -> body.writeVarUint(remaining);
+            case StructTable.STRING -> {
+                Lib0Reader r = new Lib0Reader(src, at, stop - at);
+                int len = r.readLength();
+                int strStart = r.position();
+                int cut = Utf8.byteOffsetOfUnit(src, strStart, len, offset);
+                if (cut >= 0) {
+                    body.writeVarUint(strStart + len - cut).writeBytes(src, cut, strStart + len - cut);
+                } else {
+                    // split inside a surrogate pair: the orphaned low surrogate is encoded as U+FFFD
+                    int next = -cut - 1;
+                    int rest = strStart + len - next;
+                    body.writeVarUint(3 + rest).writeByte(0xEF).writeByte(0xBF).writeByte(0xBD).writeBytes(src, next, rest);
+                }
+            }
+            case StructTable.JSON, StructTable.ANY -> {
+                Lib0Reader r = new Lib0Reader(src, at, stop - at);
+                r.readVarUint();
+                for (long k = 0; k < offset; k++) {
+                    if (ref == StructTable.JSON) {
+                        r.skip(r.readLength());
+                    } else {
+                        table.skipAny(r, src);
+                    }
+                }
+                body.writeVarUint(remaining).writeBytes(src, r.position(), stop - r.position());
+            }
+            default -> throw new IllegalStateException("content ref " + ref + " has length 1 and cannot be split");
+        }
+    }
+
+    /** Assembles sections and the given encoded delete set into the final update. */
+    byte[] finish(DeleteSet deleteSet) {
+        if (written > 0) {
+            closeSection();
+        }
+        Lib0Writer out = new Lib0Writer(body.length() + sections * 12 + 16);
+        out.writeVarUint(sections);
+        byte[] bodyBytes = body.toByteArray();
+        int from = 0;
+        for (int s = 0; s < sections; s++) {
+            out.writeVarUint(sectionCount[s]).writeVarUint(sectionClient[s]).writeVarUint(sectionClock[s]);
+            out.writeBytes(bodyBytes, from, sectionEnd[s] - from);
+            from = sectionEnd[s];
+        }
+        deleteSet.write(out);
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,369 @@
+package dev.collab.yjs;
+
+import dev.collab.yjs.Lib0Reader.MalformedException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Pure functions over Yjs v1 updates, without a document in memory: the server-side subset of yjs's update API
+ * (mergeUpdates, encodeStateVectorFromUpdate, diffUpdate) plus validation.
+ *
+ * <p>Outputs are byte-identical to yjs 13.6 for updates yjs produces. Item structs are copied verbatim from their
+ * input, so an input that encodes something in a non-canonical way (over-long varints, JSON with extra whitespace,
+ * lib0 floats that are integers) keeps that encoding where yjs would re-encode it; the meaning is the same.
+ *
+ * <p>All functions throw {@link MalformedException} for input that does not decode. Like yjs, merge, diff and
+ * stateVector ignore bytes after the delete set; {@link #validate} rejects them.
+ */
+public final class YUpdates {
+    /** An update with no structs and an empty delete set. */
+    public static final byte[] EMPTY_UPDATE = {0, 0};
+
+    private YUpdates() {
+    }
+
+    /**
+     * Merges updates into one, like {@code Y.mergeUpdates}: structs are ordered by client (descending) and clock,
+     * duplicates are dropped, overlapping structs are split, missing ranges become Skip structs, and the delete sets
+     * are united. A single update is returned as is (yjs does not even decode it).
+     */
+    public static byte[] merge(List<byte[]> updates) {
+        int n = updates.size();
+        if (n == 0) {
+            return EMPTY_UPDATE.clone();
+        }
+        if (n == 1) {
+            return updates.get(0);
+        }
+        StructTable table = new StructTable();
+        int[] next = new int[n];
+        int[] stop = new int[n];
+        DeleteSet deletes = new DeleteSet();
+        int bytes = 0;
+        for (int u = 0; u < n; u++) {
+            byte[] update = updates.get(u);
+            bytes += update.length;
+            next[u] = table.size;
+            Lib0Reader r = table.readStructs(update);
+            stop[u] = table.size;
+            DeleteSet.readInto(r, deletes);
+        }
+        StructWriter writer = new StructWriter(table, bytes);
+        new Merger(table, next, stop, writer).run();
+        return writer.finish(deletes.sortAndMerge());
+    }
+
+    /**
+     * The merge loop of yjs's mergeUpdates. yjs keeps one reader per update, re-sorts all readers (stable sort by
+     * head: client descending, clock ascending) on every step and works on the first. Only the first reader ever
+     * moves, so among readers with equal heads the one touched most recently is first, and initially the earlier
+     * update. A heap ordered by (client, clock, recency) picks the same reader in O(log n) per step.
+     */
+    private static final class Merger {
+        private final StructTable t;
+        private final int[] next;
+        private final int[] stop;
+        private final StructWriter writer;
+        private final long[] recency;
+        private final int[] heap;
+        private int heapSize;
+        private long touches;
+
+        // the pending struct ("currWrite" in yjs): a row written from an offset, or a GC/Skip of its own extent
+        private boolean pending;
+        private int pRow;
+        private long pOffset;
+        private int pKind;
+        private long pClient;
+        private long pClock;
+        private long pLength;
+
+        Merger(StructTable t, int[] next, int[] stop, StructWriter writer) {
+            this.t = t;
+            this.next = next;
+            this.stop = stop;
+            this.writer = writer;
+            int n = next.length;
+            recency = new long[n];
+            heap = new int[n];
+            for (int u = 0; u < n; u++) {
+                recency[u] = -u;
+                skipSkips(u);
+                if (next[u] < stop[u]) {
+                    heap[heapSize++] = u;
+                }
+            }
+            for (int i = heapSize / 2 - 1; i >= 0; i--) {
+                siftDown(i);
+            }
+        }
+
+        /** Skip structs in the inputs carry nothing; yjs's readers filter them. */
+        private void skipSkips(int u) {
+            while (next[u] < stop[u] && t.info[next[u]] == StructTable.SKIP) {
+                next[u]++;
+            }
+        }
+
+        private int head(int u) {
+            return next[u] < stop[u] ? next[u] : -1;
+        }
+
+        private void advance(int u) {
+            next[u]++;
+            skipSkips(u);
+        }
+
+        void run() {
+            while (heapSize > 0) {
+                int u = heap[0];
+                int h = head(u);
+                long firstClient = t.client[h];
+                boolean drain = true;
+                if (!pending) {
+                    take(h, 0);
+                    advance(u);
+                    pending = true;
+                } else {
+                    long pEnd = pClock + pLength;
+                    boolean iterated = false;
+                    // drop heads already covered by what was written (the client test compares across clients
+                    // when inputs list clients out of order; kept as yjs does it)
+                    while (h >= 0 && t.endClock(h) <= pEnd && t.client[h] >= pClient) {
+                        advance(u);
+                        h = head(u);
+                        iterated = true;
+                    }
+                    if (h < 0 || t.client[h] != firstClient || (iterated && t.clock[h] > pEnd)) {
+                        // this reader moved on; another one may hold what comes next
+                        drain = false;
+                    } else if (firstClient != pClient) {
+                        emit();
+                        take(h, 0);
+                        advance(u);
+                    } else if (pEnd < t.clock[h]) {
+                        // a gap in this client's clocks: fill it with a Skip (the pending struct is never a Skip
+                        // here, since a Skip is always replaced by the drain below right after being created)
+                        emit();
+                        pKind = StructTable.SKIP;
+                        pRow = -1;
+                        pOffset = 0;
+                        pClock = pEnd;
+                        pLength = t.clock[h] - pEnd;
+                    } else {
+                        long overlap = pEnd - t.clock[h];
+                        if (pKind == StructTable.GC && t.info[h] == StructTable.GC) {
+                            // GC.mergeWith: grow the pending GC; the reader stays (its head is now covered)
+                            pLength += t.length[h] - overlap;
+                        } else {
+                            // Item.mergeWith never succeeds on decoded items (they have no right neighbour)
+                            emit();
+                            take(h, overlap);
+                            advance(u);
+                        }
+                    }
+                }
+                if (drain) {
+                    for (h = head(u); h >= 0 && t.client[h] == firstClient && t.clock[h] == pClock + pLength; h = head(u)) {
+                        emit();
+                        take(h, 0);
+                        advance(u);
+                    }
+                }
+                if (head(u) < 0) {
+                    heap[0] = heap[--heapSize];
+                } else {
+                    recency[u] = ++touches;
+                }
+                siftDown(0);
+            }
+            if (pending) {
+                emit();
+            }
+        }
+
+        private void take(int row, long offset) {
+            pRow = row;
+            pOffset = offset;
+            pKind = t.isItem(row) ? -1 : t.info[row];
+            pClient = t.client[row];
+            pClock = t.clock[row] + offset;
+            pLength = t.length[row] - offset;
+        }
+
+        private void emit() {
+            if (pKind < 0) {
+                writer.writeRow(pRow, pOffset);
+            } else {
+                writer.writeFiller(pKind, pClient, pClock, pLength);
+            }
+        }
+
+        /** Heap order: client descending, clock ascending, most recently touched first. */
+        private boolean before(int a, int b) {
+            int ha = next[a];
+            int hb = next[b];
+            if (t.client[ha] != t.client[hb]) {
+                return t.client[ha] > t.client[hb];
+            }
+            if (t.clock[ha] != t.clock[hb]) {
+                return t.clock[ha] < t.clock[hb];
+            }
+            return recency[a] > recency[b];
+        }
+
+        private void siftDown(int i) {
+            int x = heap[i];
+            while (true) {
+                int c = 2 * i + 1;
+                if (c >= heapSize) {
+                    break;
+                }
+                if (c + 1 < heapSize && before(heap[c + 1], heap[c])) {
+                    c++;
+                }
+                if (!before(heap[c], x)) {
+                    break;
+                }
+                heap[i] = heap[c];
+                i = c;
+            }
+            if (heapSize > 0) {
+                heap[i] = x;
+            }
+        }
+    }
+
+    /**
+     * The state vector an update provides on its own, like {@code Y.encodeStateVectorFromUpdate}: per client the
+     * clock up to which it holds contiguous structs starting at 0. The delete set is not read (yjs does not either).
+     */
+    public static byte[] stateVector(byte[] update) {
+        StructTable t = new StructTable();
+        t.readStructs(update);
+        Lib0Writer pairs = new Lib0Writer();
+        int entries = 0;
+        if (t.size > 0) {
+            long client = t.client[0];
+            boolean stopped = t.clock[0] != 0;
+            // yjs quirk kept: the very first struct counts even when it is a Skip
+            long clock = stopped ? 0 : t.endClock(0);
+            for (int i = 0; i < t.size; i++) {
+                if (t.client[i] != client) {
+                    if (clock != 0) {
+                        pairs.writeVarUint(client).writeVarUint(clock);
+                        entries++;
+                    }
+                    client = t.client[i];
+                    clock = 0;
+                    stopped = t.clock[i] != 0;
+                }
+                if (t.info[i] == StructTable.SKIP) {
+                    stopped = true;
+                }
+                if (!stopped) {
+                    clock = t.endClock(i);
+                }
+            }
+            if (clock != 0) {
+                pairs.writeVarUint(client).writeVarUint(clock);
+                entries++;
+            }
+        }
+        Lib0Writer out = new Lib0Writer(pairs.length() + 4);
+        out.writeVarUint(entries);
+        out.writeBytes(pairs.toByteArray());
+        return out.toByteArray();
+    }
+
+    /**
+     * What {@code update} holds beyond {@code stateVector}, like {@code Y.diffUpdate}: structs the state vector
+     * already covers are dropped (a struct straddling the boundary is split), the delete set is kept whole.
+     */
+    public static byte[] diff(byte[] update, byte[] stateVector) {
+        Map<Long, Long> state = decodeStateVector(stateVector);
+        StructTable t = new StructTable();
+        Lib0Reader r = t.readStructs(update);
+        DeleteSet deletes = DeleteSet.read(r);
+        StructWriter writer = new StructWriter(t, update.length);
+        int i = 0;
+        while (i < t.size) {
+            long client = t.client[i];
+            if (t.info[i] == StructTable.SKIP) {
+                i++; // a leading Skip is never written
+                continue;
+            }
+            long known = state.getOrDefault(client, 0L);
+            if (t.endClock(i) > known) {
+                writer.writeRow(i, Math.max(known - t.clock[i], 0));
+                for (i++; i < t.size && t.client[i] == client; i++) {
+                    writer.writeRow(i, 0);
+                }
+            } else {
+                while (i < t.size && t.client[i] == client && t.endClock(i) <= known) {
+                    i++;
+                }
+            }
+        }
+        return writer.finish(deletes);
+    }
+
+    /**
+     * Decodes the whole update (structs, contents and delete set) and throws {@link MalformedException} with a
+     * description of the first problem. Rejects everything yjs fails to decode, plus zero-length structs, clocks
+     * beyond 2^53-1, and trailing bytes (yjs ignores those, but no yjs encoder writes them).
+     */
+    public static void validate(byte[] update) {
+        StructTable t = new StructTable();
+        Lib0Reader r = t.readStructs(update);
+        DeleteSet.readInto(r, new DeleteSet());
+        if (r.hasContent()) {
+            throw new MalformedException(r.remaining() + " trailing bytes after the delete set");
+        }
+    }
+
+    /** True when the update carries nothing: no Item or GC structs and no deleted clock. */
+    public static boolean isEmpty(byte[] update) {
+        if (Arrays.equals(update, EMPTY_UPDATE)) {
+            return true;
+        }
+        StructTable t = new StructTable();
+        Lib0Reader r = t.readStructs(update);
+        for (int i = 0; i < t.size; i++) {
+            if (t.info[i] != StructTable.SKIP) {
+                return false;
+            }
+        }
+        return !DeleteSet.read(r).hasDeletions();
+    }
+
+    /** Decodes a state vector (client → next expected clock) in its encoded order; later duplicates win. */
+    public static Map<Long, Long> decodeStateVector(byte[] stateVector) {
+        Lib0Reader r = new Lib0Reader(stateVector);
+        long n = StructTable.count(r, "state vector entry");
+        Map<Long, Long> state = new LinkedHashMap<>();
+        for (long i = 0; i < n; i++) {
+            long client = r.readVarUint();
+            state.put(client, r.readVarUint());
+        }
+        return state;
+    }
+
+    /** Encodes a state vector like {@code Y.encodeStateVector}: clients in descending order. */
+    public static byte[] encodeStateVector(Map<Long, Long> state) {
+        long[][] entries = new long[state.size()][];
+        int k = 0;
+        for (Map.Entry<Long, Long> e : state.entrySet()) {
+            entries[k++] = new long[] {e.getKey(), e.getValue()};
+        }
+        Arrays.sort(entries, (a, b) -> Long.compare(b[0], a[0]));
+        Lib0Writer w = new Lib0Writer(entries.length * 10 + 2);
+        w.writeVarUint(entries.length);
+        for (long[] e : entries) {
+            w.writeVarUint(e[0]).writeVarUint(e[1]);
+        }
+        return w.toByteArray();
+    }
+}
