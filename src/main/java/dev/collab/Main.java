@@ -2,7 +2,10 @@ package dev.collab;
 
 import dev.collab.config.Settings;
 import dev.collab.http.AdminService;
+import dev.collab.protocol.hocuspocus.HocuspocusLimits;
+import dev.collab.protocol.hocuspocus.HocuspocusProtocol;
 import dev.collab.protocol.json.JsonProtocol;
+import dev.collab.protocol.ywebsocket.YWebsocketProtocol;
 import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
 import dev.collab.store.SqliteStore;
@@ -44,7 +47,11 @@ public final class Main {
             ConnectionManager connections = new ConnectionManager(timer, settings.maxMessageBytes(),
                     settings.outboundQueueBytes(), settings.pingInterval());
             WsRouting.Builder ws = WsRouting.builder()
-                    .endpoint(JsonProtocol.PATH, connections.endpoint("json", new JsonProtocol(rooms)));
+                    .endpoint(JsonProtocol.PATH, connections.endpoint("json", new JsonProtocol(rooms)))
+                    .endpoint(YWebsocketProtocol.PREFIX + "*",
+                            connections.endpoint("y-websocket", new YWebsocketProtocol(rooms)))
+                    .endpoint(HocuspocusProtocol.PATH,
+                            connections.endpoint("hocuspocus", new HocuspocusProtocol(rooms, HocuspocusLimits.DEFAULT)));
             WebServer web = WebServer.builder()
                     .host(settings.host())
                     .port(settings.port())

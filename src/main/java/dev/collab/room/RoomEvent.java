@@ -77,13 +77,15 @@ public sealed interface RoomEvent {
     }
 
     /**
-     * An application message: {@code fromClientId} null means the server (internal broadcast API).
-     * {@code toClientId} null means everyone but the sender.
+     * An application message, never stored: {@code fromClientId} null means the server (internal broadcast API).
+     * {@code statelessText} is a Hocuspocus stateless payload exactly as sent (then {@code payloadJson} is that
+     * text as a JSON string); null for messages from JSON clients or the server.
      */
-    record Message(String messageType, String payloadJson, String fromClientId, Peer origin, Memo memo)
-            implements RoomEvent {
-        public Message(String messageType, String payloadJson, String fromClientId, Peer origin) {
-            this(messageType, payloadJson, fromClientId, origin, new Memo());
+    record Message(String messageType, String payloadJson, String statelessText, String fromClientId, Peer origin,
+                   Memo memo) implements RoomEvent {
+        public Message(String messageType, String payloadJson, String statelessText, String fromClientId,
+                       Peer origin) {
+            this(messageType, payloadJson, statelessText, fromClientId, origin, new Memo());
         }
     }
 }

@@ -73,6 +73,7 @@ public final class Connection {
     private volatile Thread writer;
     private volatile long lastInboundNanos = System.nanoTime();
     private volatile Runnable protocolCleanup = () -> { };
+    private volatile Runnable keepalive = () -> { };
 
     Connection(String protocol, String remoteAddress, long maxQueuedBytes, Runnable onFinished,
                Runnable onSlowConsumer) {
@@ -114,6 +115,11 @@ public final class Connection {
 
     void ping() {
         enqueue(new Ping());
+        keepalive.run();
+    }
+
+    void onKeepalive(Runnable action) {
+        keepalive = action;
     }
 
     void pong(byte[] data) {

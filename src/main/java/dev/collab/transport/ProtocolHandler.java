@@ -10,6 +10,10 @@ public interface ProtocolHandler {
     default void onOpen() {
     }
 
+    /** Called with every server ping, for protocols that also need traffic the client's code can see. */
+    default void onKeepalive() {
+    }
+
     /** A complete (reassembled) text message. */
     default void onText(String text) {
         connection().close(1003, "text frames are not accepted on this endpoint");

@@ -68,6 +68,7 @@ final class WsEndpoint implements WsListener {
         try {
             handler = factory.create(request, connection);
             connection.onFinish(this::closed);
+            connection.onKeepalive(handler::onKeepalive);
             handler.onOpen();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "opening a " + protocol + " connection failed", e);

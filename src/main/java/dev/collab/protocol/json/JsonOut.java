@@ -3,17 +3,17 @@ package dev.collab.protocol.json;
 import java.util.List;
 
 /** Builds compact JSON text by hand: outbound messages embed stored step JSON verbatim, without re-parsing. */
-final class JsonOut {
+public final class JsonOut {
     private final StringBuilder sb = new StringBuilder(128);
     private boolean needsComma;
 
-    static JsonOut object() {
+    public static JsonOut object() {
         JsonOut out = new JsonOut();
         out.sb.append('{');
         return out;
     }
 
-    JsonOut field(String name, String value) {
+    public JsonOut field(String name, String value) {
         key(name);
         if (value == null) {
             sb.append("null");
@@ -23,20 +23,20 @@ final class JsonOut {
         return this;
     }
 
-    JsonOut field(String name, long value) {
+    public JsonOut field(String name, long value) {
         key(name);
         sb.append(value);
         return this;
     }
 
     /** Embeds already valid JSON text. */
-    JsonOut raw(String name, String json) {
+    public JsonOut raw(String name, String json) {
         key(name);
         sb.append(json == null ? "null" : json);
         return this;
     }
 
-    JsonOut rawArray(String name, List<String> jsonItems) {
+    public JsonOut rawArray(String name, List<String> jsonItems) {
         key(name);
         sb.append('[');
         for (int i = 0; i < jsonItems.size(); i++) {
@@ -49,7 +49,7 @@ final class JsonOut {
         return this;
     }
 
-    JsonOut stringArray(String name, List<String> items) {
+    public JsonOut stringArray(String name, List<String> items) {
         key(name);
         sb.append('[');
         for (int i = 0; i < items.size(); i++) {
@@ -62,7 +62,7 @@ final class JsonOut {
         return this;
     }
 
-    String end() {
+    public String end() {
         return sb.append('}').toString();
     }
 
@@ -75,7 +75,7 @@ final class JsonOut {
         sb.append(':');
     }
 
-    static String quote(String s) {
+    public static String quote(String s) {
         StringBuilder out = new StringBuilder(s.length() + 2);
         quote(out, s);
         return out.toString();

@@ -85,7 +85,7 @@ final class JsonSession implements ProtocolHandler, Peer {
                     });
             case JsonCommand.Awareness awareness -> room.setJsonAwareness(this, awareness.stateJson());
             case JsonCommand.Message message -> room.sendMessage(
-                    new RoomEvent.Message(message.messageType(), message.payloadJson(), clientId, this),
+                    new RoomEvent.Message(message.messageType(), message.payloadJson(), null, clientId, this),
                     message.toClientId());
             case JsonCommand.Ping ping -> connection.sendText("{\"type\":\"pong\"}");
         }

@@ -1,0 +1,26 @@
+package dev.collab.protocol.hocuspocus;
+
+import dev.collab.room.Rooms;
+import dev.collab.transport.Connection;
+import dev.collab.transport.ProtocolHandler;
+import dev.collab.transport.UpgradeRequest;
+
+/**
+ * The Hocuspocus protocol at {@code /hocuspocus}: what {@code HocuspocusProvider} speaks. One socket carries any
+ * number of documents, each frame prefixed with its document name; see {@link HocuspocusCodec}.
+ */
+public final class HocuspocusProtocol implements ProtocolHandler.Factory {
+    public static final String PATH = "/hocuspocus";
+    private final Rooms rooms;
+    private final HocuspocusLimits limits;
+
+    public HocuspocusProtocol(Rooms rooms, HocuspocusLimits limits) {
+        this.rooms = rooms;
+        this.limits = limits;
+    }
+
+    @Override
+    public ProtocolHandler create(UpgradeRequest request, Connection connection) {
+        return new HocuspocusSession(connection, rooms, limits);
+    }
+}

@@ -1,0 +1,272 @@
+package dev.collab.protocol.hocuspocus;
+
+import dev.collab.protocol.hocuspocus.HocuspocusCodec.Scope;
+import dev.collab.protocol.json.JsonOut;
+import dev.collab.protocol.yjs.YjsPeers;
+import dev.collab.room.DocumentIds;
+import dev.collab.room.Peer;
+import dev.collab.room.Room;
+import dev.collab.room.RoomEvent;
+import dev.collab.room.Rooms;
+import dev.collab.transport.Connection;
+import dev.collab.transport.ProtocolHandler;
+import dev.collab.yjs.Lib0Reader;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One Hocuspocus socket. Each document on it becomes a {@link DocumentPeer} in that document's room once its
+ * Auth frame is accepted; frames for a document that arrive before are queued (bounded). Updates are
+ * acknowledged with SyncStatus only after they are committed, so the provider's {@code unsyncedChanges} reaches
+ * 0 only for durable changes.
+ */
+final class HocuspocusSession implements ProtocolHandler {
+    static final int SLOT = 2;
+    private static final System.Logger LOG = System.getLogger(HocuspocusSession.class.getName());
+    private static final int CLOSE_INVALID_PAYLOAD = 1007;
+
+    private final Connection connection;
+    private final Rooms rooms;
+    private final HocuspocusLimits limits;
+    /** Documents by the name field exactly as the client sends it (the routing key). */
+    private final Map<String, DocumentPeer> documents = new HashMap<>();
+    private final Map<String, ArrayDeque<HocuspocusCodec.Inbound>> pending = new HashMap<>();
+    private int pendingFrames;
+    private long pendingBytes;
+
+    HocuspocusSession(Connection connection, Rooms rooms, HocuspocusLimits limits) {
+        this.connection = connection;
+        this.rooms = rooms;
+        this.limits = limits;
+    }
+
+    @Override
+    public Connection connection() {
+        return connection;
+    }
+
+    @Override
+    public void onKeepalive() {
+        // the provider's watchdog only sees messages, not WebSocket pings: 30 s of silence makes it reconnect
+        connection.sendBinary(HocuspocusCodec.ping());
+    }
+
+    @Override
+    public void onBinary(byte[] data) {
+        HocuspocusCodec.Inbound message;
+        try {
+            message = HocuspocusCodec.decode(data);
+        } catch (Lib0Reader.MalformedException e) {
+            refuse("malformed message: " + e.getMessage());
+            return;
+        }
+        if (message instanceof HocuspocusCodec.Pong) {
+            return;
+        }
+        String name = ((HocuspocusCodec.DocumentMessage) message).documentName();
+        if (message instanceof HocuspocusCodec.Auth auth) {
+            authenticate(auth, data.length);
+            return;
+        }
+        DocumentPeer doc = documents.get(name);
+        if (doc != null) {
+            doc.handle(message);
+        } else if (message instanceof HocuspocusCodec.Close) {
+            pending.remove(name);
+        } else {
+            queue(name, message, data.length);
+        }
+    }
+
+    private void queue(String name, HocuspocusCodec.Inbound message, int size) {
+        pendingFrames++;
+        pendingBytes += size;
+        if (pendingFrames > limits.maxPendingFrames() || pendingBytes > limits.maxPendingBytes()) {
+            connection.close(HocuspocusCodec.CLOSE_UNAUTHORIZED, "too many frames before authentication");
+            return;
+        }
+        pending.computeIfAbsent(name, n -> new ArrayDeque<>()).add(message);
+    }
+
+    private void authenticate(HocuspocusCodec.Auth auth, int size) {
+        String name = auth.documentName();
+        if (documents.containsKey(name)) {
+            connection.sendBinary(HocuspocusCodec.authenticated(name, documents.get(name).scope));
+            return;
+        }
+        String documentId = HocuspocusCodec.documentNameOf(name);
+        String problem = DocumentIds.problem(documentId);
+        if (problem == null && documents.size() >= limits.maxDocumentsPerSocket()) {
+            problem = "this connection already has " + limits.maxDocumentsPerSocket() + " documents open";
+        }
+        if (problem != null) {
+            dropPending(name);
+            connection.sendBinary(HocuspocusCodec.permissionDenied(name, problem));
+            return;
+        }
+        // no access tokens yet: every authenticated document is writable
+        DocumentPeer doc = new DocumentPeer(name, documentId, Scope.READ_WRITE);
+        documents.put(name, doc);
+        connection.sendBinary(HocuspocusCodec.authenticated(name, doc.scope));
+        doc.open();
+        ArrayDeque<HocuspocusCodec.Inbound> queued = pending.remove(name);
+        if (queued != null) {
+            pendingFrames -= queued.size();
+            pendingBytes = pendingFrames == 0 ? 0 : pendingBytes;
+            queued.forEach(doc::handle);
+        }
+    }
+
+    private void dropPending(String name) {
+        ArrayDeque<HocuspocusCodec.Inbound> queued = pending.remove(name);
+        if (queued != null) {
+            pendingFrames -= queued.size();
+        }
+    }
+
+    private void refuse(String reason) {
+        LOG.log(System.Logger.Level.INFO, "closing hocuspocus connection {0}: {1}", connection.id(), reason);
+        connection.close(CLOSE_INVALID_PAYLOAD, reason.length() > 120 ? reason.substring(0, 120) : reason);
+    }
+
+    @Override
+    public void onClosed() {
+        for (DocumentPeer doc : documents.values()) {
+            doc.leave();
+        }
+        documents.clear();
+        pending.clear();
+    }
+
+    /** One document on this socket: the room member. */
+    private final class DocumentPeer implements Peer {
+        private final String name;
+        private final String documentId;
+        private final Scope scope;
+        private Room room;
+
+        DocumentPeer(String name, String documentId, Scope scope) {
+            this.name = name;
+            this.documentId = documentId;
+            this.scope = scope;
+        }
+
+        void open() {
+            room = rooms.acquire(documentId);
+            room.join(this, joined -> { });
+        }
+
+        void leave() {
+            if (room != null) {
+                room.leave(this);
+                rooms.release(room);
+                room = null;
+            }
+        }
+
+        void handle(HocuspocusCodec.Inbound message) {
+            if (room == null) {
+                return;
+            }
+            switch (message) {
+                case HocuspocusCodec.SyncStep1 step1 -> {
+                    room.answerSyncStep1(this, step1.stateVector());
+                    room.sendStateVector(this);
+                }
+                case HocuspocusCodec.SyncStep2 step2 -> submit(step2.update());
+                case HocuspocusCodec.SyncUpdate update -> submit(update.update());
+                case HocuspocusCodec.Awareness awareness ->
+                        room.updateAwareness(this, YjsPeers.toRoom(awareness.entries()));
+                case HocuspocusCodec.QueryAwareness query -> room.sendAwareness(this);
+                case HocuspocusCodec.Stateless stateless -> room.sendMessage(new RoomEvent.Message(null,
+                        JsonOut.quote(stateless.payload()), stateless.payload(), clientId(), this), null);
+                case HocuspocusCodec.Close close -> {
+                    leave();
+                    documents.remove(name);
+                }
+                case HocuspocusCodec.Auth auth -> { }
+                case HocuspocusCodec.Pong pong -> { }
+            }
+        }
+
+        private void submit(byte[] update) {
+            room.submitUpdate(this, update).whenComplete((ok, error) -> {
+                if (error == null) {
+                    connection.sendBinary(HocuspocusCodec.syncStatus(name, true));
+                    return;
+                }
+                Throwable cause = YjsPeers.cause(error);
+                if (YjsPeers.isMalformed(cause)) {
+                    refuse("invalid Yjs update for " + documentId + ": " + cause.getMessage());
+                } else {
+                    if (!YjsPeers.isReadOnly(cause)) {
+                        LOG.log(System.Logger.Level.WARNING, "update to " + documentId + " failed", cause);
+                    }
+                    connection.sendBinary(HocuspocusCodec.syncStatus(name, false));
+                }
+            });
+        }
+
+        @Override
+        public String clientId() {
+            return "hocuspocus-" + connection.id();
+        }
+
+        @Override
+        public String protocol() {
+            return "hocuspocus";
+        }
+
+        @Override
+        public boolean canWrite() {
+            return scope == Scope.READ_WRITE;
+        }
+
+        @Override
+        public void close(int code, String reason) {
+            connection.sendBinary(HocuspocusCodec.close(name, reason));
+            leave();
+            documents.remove(name);
+        }
+
+        @Override
+        public void deliver(RoomEvent event) {
+            // routing keys differ per socket only with session awareness; the memo is keyed by the plain name
+            boolean plainName = name.equals(documentId);
+            switch (event) {
+                case RoomEvent.Update update -> {
+                    if (update.origin() != this) {
+                        connection.sendBinary(plainName
+                                ? update.encoded(SLOT, () -> HocuspocusCodec.update(name, update.update()))
+                                : HocuspocusCodec.update(name, update.update()));
+                    }
+                }
+                case RoomEvent.Awareness awareness -> connection.sendBinary(plainName
+                        ? awareness.encoded(SLOT, () -> HocuspocusCodec.awareness(name,
+                                YjsPeers.toWire(awareness.entries())))
+                        : HocuspocusCodec.awareness(name, YjsPeers.toWire(awareness.entries())));
+                case RoomEvent.SyncStep1 step1 ->
+                        connection.sendBinary(HocuspocusCodec.syncStep1(name, step1.stateVector()));
+                case RoomEvent.SyncStep2 step2 ->
+                        connection.sendBinary(HocuspocusCodec.syncStep2(name, step2.update()));
+                case RoomEvent.Message message -> connection.sendBinary(HocuspocusCodec.stateless(name,
+                        message.statelessText() != null ? message.statelessText() : systemPayload(message)));
+                case RoomEvent.Steps ignored -> { }
+                case RoomEvent.Synced ignored -> { }
+            }
+        }
+    }
+
+    /** A message from the server or a JSON client, as the stateless payload Hocuspocus clients get. */
+    private static String systemPayload(RoomEvent.Message message) {
+        JsonOut out = JsonOut.object();
+        if (message.messageType() != null) {
+            out.field("type", message.messageType());
+        }
+        out.raw("from", message.fromClientId() == null ? "{\"type\":\"system\"}"
+                : JsonOut.object().field("type", "client").field("id", message.fromClientId()).end());
+        return out.raw("payload", message.payloadJson()).end();
+    }
+}

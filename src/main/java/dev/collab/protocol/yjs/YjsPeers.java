@@ -1,0 +1,46 @@
+package dev.collab.protocol.yjs;
+
+import dev.collab.room.AwarenessEntry;
+import dev.collab.room.Room;
+import dev.collab.yjs.Lib0Reader;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+
+/** What the two Yjs wire protocols (y-websocket, Hocuspocus) share when talking to rooms. */
+public final class YjsPeers {
+    private YjsPeers() {
+    }
+
+    /** Wire awareness entries as room entries (Yjs clients own no JSON client id). */
+    public static List<AwarenessEntry> toRoom(List<dev.collab.protocol.awareness.AwarenessEntry> wire) {
+        List<AwarenessEntry> out = new ArrayList<>(wire.size());
+        for (var e : wire) {
+            out.add(new AwarenessEntry(e.clientId(), e.clock(), e.isRemoved() ? "null" : e.state(), null));
+        }
+        return out;
+    }
+
+    /** Room entries as wire entries. */
+    public static List<dev.collab.protocol.awareness.AwarenessEntry> toWire(List<AwarenessEntry> entries) {
+        List<dev.collab.protocol.awareness.AwarenessEntry> out = new ArrayList<>(entries.size());
+        for (AwarenessEntry e : entries) {
+            out.add(new dev.collab.protocol.awareness.AwarenessEntry(e.awarenessId(), e.clock(), e.stateJson()));
+        }
+        return out;
+    }
+
+    /** The failure behind a completion exception. */
+    public static Throwable cause(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    }
+
+    public static boolean isMalformed(Throwable cause) {
+        return cause instanceof Lib0Reader.MalformedException;
+    }
+
+    public static boolean isReadOnly(Throwable cause) {
+        return cause instanceof Room.RefusedException r && "read-only".equals(r.code());
+    }
+}

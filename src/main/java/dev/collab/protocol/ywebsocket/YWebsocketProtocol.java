@@ -1,0 +1,39 @@
+package dev.collab.protocol.ywebsocket;
+
+import dev.collab.room.DocumentIds;
+import dev.collab.room.Rooms;
+import dev.collab.transport.Connection;
+import dev.collab.transport.ProtocolHandler;
+import dev.collab.transport.UpgradeRequest;
+import io.helidon.websocket.WsUpgradeException;
+
+/**
+ * The y-websocket protocol at {@code /yjs/<documentId>}: what {@code new WebsocketProvider(url + '/yjs', id, doc)}
+ * speaks. The document id is the rest of the path (Helidon hands listeners no path parameters).
+ */
+public final class YWebsocketProtocol implements ProtocolHandler.Factory {
+    public static final String PREFIX = "/yjs/";
+    private final Rooms rooms;
+
+    public YWebsocketProtocol(Rooms rooms) {
+        this.rooms = rooms;
+    }
+
+    static String documentId(UpgradeRequest request) {
+        String path = request.path();
+        return path.startsWith(PREFIX) ? path.substring(PREFIX.length()) : "";
+    }
+
+    @Override
+    public void checkUpgrade(UpgradeRequest request) throws WsUpgradeException {
+        String problem = DocumentIds.problem(documentId(request));
+        if (problem != null) {
+            throw new WsUpgradeException("document id: " + problem);
+        }
+    }
+
+    @Override
+    public ProtocolHandler create(UpgradeRequest request, Connection connection) {
+        return new YWebsocketSession(connection, rooms, documentId(request), true);
+    }
+}

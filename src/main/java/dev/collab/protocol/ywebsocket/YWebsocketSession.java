@@ -1,0 +1,143 @@
+package dev.collab.protocol.ywebsocket;
+
+import dev.collab.protocol.yjs.YjsPeers;
+import dev.collab.room.Peer;
+import dev.collab.room.Room;
+import dev.collab.room.RoomEvent;
+import dev.collab.room.Rooms;
+import dev.collab.transport.Connection;
+import dev.collab.transport.ProtocolHandler;
+import dev.collab.yjs.Lib0Reader;
+
+/**
+ * One y-websocket connection, behaving as the reference server does: sync step 1 and the awareness states on
+ * open, step 2 for the client's step 1, updates committed then relayed to the others, awareness echoed to
+ * everyone (the client counts it as traffic), the connection's awareness ids removed when it goes.
+ */
+final class YWebsocketSession implements ProtocolHandler, Peer {
+    static final int SLOT = 1;
+    /** 1007: the payload is not what the protocol allows (undecodable message or update). */
+    static final int CLOSE_INVALID_PAYLOAD = 1007;
+    private static final System.Logger LOG = System.getLogger(YWebsocketSession.class.getName());
+
+    private final Connection connection;
+    private final Rooms rooms;
+    private final String documentId;
+    private final boolean canWrite;
+    private Room room;
+    private boolean loggedReadOnly;
+
+    YWebsocketSession(Connection connection, Rooms rooms, String documentId, boolean canWrite) {
+        this.connection = connection;
+        this.rooms = rooms;
+        this.documentId = documentId;
+        this.canWrite = canWrite;
+    }
+
+    @Override
+    public Connection connection() {
+        return connection;
+    }
+
+    @Override
+    public void onOpen() {
+        room = rooms.acquire(documentId);
+        room.join(this, joined -> { });
+        room.sendStateVector(this);
+        room.sendAwareness(this);
+    }
+
+    @Override
+    public void onBinary(byte[] data) {
+        YWebsocketCodec.Message message;
+        try {
+            message = YWebsocketCodec.decode(data);
+        } catch (Lib0Reader.MalformedException e) {
+            refuse("malformed message: " + e.getMessage());
+            return;
+        }
+        switch (message) {
+            case YWebsocketCodec.SyncStep1 step1 -> room.answerSyncStep1(this, step1.stateVector());
+            case YWebsocketCodec.SyncStep2 step2 -> submit(step2.update());
+            case YWebsocketCodec.SyncUpdate update -> submit(update.update());
+            case YWebsocketCodec.Awareness awareness -> room.updateAwareness(this, YjsPeers.toRoom(awareness.entries()));
+            case YWebsocketCodec.QueryAwareness query -> room.sendAwareness(this);
+            case YWebsocketCodec.Auth auth -> { }   // clients never send auth messages that mean anything to us
+        }
+    }
+
+    private void submit(byte[] update) {
+        room.submitUpdate(this, update).whenComplete((ok, error) -> {
+            if (error == null) {
+                return;
+            }
+            Throwable cause = YjsPeers.cause(error);
+            if (YjsPeers.isReadOnly(cause)) {
+                if (!loggedReadOnly) {
+                    loggedReadOnly = true;
+                    LOG.log(System.Logger.Level.INFO, "dropping updates from read-only connection {0} to {1}",
+                            connection.id(), documentId);
+                }
+            } else if (YjsPeers.isMalformed(cause)) {
+                refuse("invalid Yjs update: " + cause.getMessage());
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "update from connection " + connection.id() + " failed", cause);
+                connection.close(Connection.CLOSE_INTERNAL, "the update could not be stored");
+            }
+        });
+    }
+
+    private void refuse(String reason) {
+        LOG.log(System.Logger.Level.INFO, "closing y-websocket connection {0}: {1}", connection.id(), reason);
+        connection.close(CLOSE_INVALID_PAYLOAD, reason.length() > 120 ? reason.substring(0, 120) : reason);
+    }
+
+    @Override
+    public void onClosed() {
+        if (room != null) {
+            room.leave(this);
+            rooms.release(room);
+            room = null;
+        }
+    }
+
+    // ---- Peer ----
+
+    @Override
+    public String clientId() {
+        return "y-websocket-" + connection.id();
+    }
+
+    @Override
+    public String protocol() {
+        return "y-websocket";
+    }
+
+    @Override
+    public boolean canWrite() {
+        return canWrite;
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        connection.close(code, reason);
+    }
+
+    @Override
+    public void deliver(RoomEvent event) {
+        switch (event) {
+            case RoomEvent.Update update -> {
+                if (update.origin() != this) {
+                    connection.sendBinary(update.encoded(SLOT, () -> YWebsocketCodec.update(update.update())));
+                }
+            }
+            case RoomEvent.Awareness awareness -> connection.sendBinary(awareness.encoded(SLOT,
+                    () -> YWebsocketCodec.awareness(YjsPeers.toWire(awareness.entries()))));
+            case RoomEvent.SyncStep1 step1 -> connection.sendBinary(YWebsocketCodec.syncStep1(step1.stateVector()));
+            case RoomEvent.SyncStep2 step2 -> connection.sendBinary(YWebsocketCodec.syncStep2(step2.update()));
+            case RoomEvent.Steps ignored -> { }
+            case RoomEvent.Synced ignored -> { }
+            case RoomEvent.Message ignored -> { }
+        }
+    }
+}
