@@ -10,6 +10,7 @@ import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
 import dev.collab.store.SqliteStore;
 import dev.collab.transport.ConnectionManager;
+import dev.collab.transport.UpgradeRefusals;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
@@ -46,18 +47,23 @@ public final class Main {
                     settings.compactionBytes(), settings.stepsBatch()), timer);
             ConnectionManager connections = new ConnectionManager(timer, settings.maxMessageBytes(),
                     settings.outboundQueueBytes(), settings.pingInterval());
+            JsonProtocol json = new JsonProtocol(rooms);
+            YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms);
+            HocuspocusProtocol hocuspocus = new HocuspocusProtocol(rooms, HocuspocusLimits.DEFAULT);
+            String yWebsocketPath = YWebsocketProtocol.PREFIX + "*";
             WsRouting.Builder ws = WsRouting.builder()
-                    .endpoint(JsonProtocol.PATH, connections.endpoint("json", new JsonProtocol(rooms)))
-                    .endpoint(YWebsocketProtocol.PREFIX + "*",
-                            connections.endpoint("y-websocket", new YWebsocketProtocol(rooms)))
-                    .endpoint(HocuspocusProtocol.PATH,
-                            connections.endpoint("hocuspocus", new HocuspocusProtocol(rooms, HocuspocusLimits.DEFAULT)));
+                    .endpoint(JsonProtocol.PATH, connections.endpoint("json", json))
+                    .endpoint(yWebsocketPath, connections.endpoint("y-websocket", yWebsocket))
+                    .endpoint(HocuspocusProtocol.PATH, connections.endpoint("hocuspocus", hocuspocus));
+            UpgradeRefusals refusals = new UpgradeRefusals().add(JsonProtocol.PATH, json)
+                    .add(yWebsocketPath, yWebsocket).add(HocuspocusProtocol.PATH, hocuspocus);
             WebServer web = WebServer.builder()
                     .host(settings.host())
                     .port(settings.port())
                     .shutdownHook(false)
                     .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.maxMessageBytes()).build())
-                    .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken())))
+                    .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken()))
+                            .register(refusals))
                     .addRouting(ws)
                     .build()
                     .start();

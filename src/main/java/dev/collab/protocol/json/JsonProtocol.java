@@ -4,6 +4,8 @@ import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
 import dev.collab.transport.ProtocolHandler;
+import dev.collab.transport.UpgradeRefused;
+import dev.collab.transport.UpgradeRefused;
 import dev.collab.transport.UpgradeRequest;
 import io.helidon.websocket.WsUpgradeException;
 
@@ -25,11 +27,11 @@ public final class JsonProtocol implements ProtocolHandler.Factory {
     public void checkUpgrade(UpgradeRequest request) throws WsUpgradeException {
         String problem = DocumentIds.problem(request.param("documentId").orElse(null));
         if (problem != null) {
-            throw new WsUpgradeException("documentId: " + problem);
+            throw new UpgradeRefused(400, "documentId: " + problem);
         }
         String clientId = request.param("clientID").orElse("");
         if (clientId.length() > MAX_CLIENT_ID) {
-            throw new WsUpgradeException("clientID is longer than " + MAX_CLIENT_ID + " characters");
+            throw new UpgradeRefused(400, "clientID is longer than " + MAX_CLIENT_ID + " characters");
         }
     }
 

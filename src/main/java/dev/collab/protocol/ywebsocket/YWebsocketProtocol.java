@@ -4,6 +4,7 @@ import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
 import dev.collab.transport.ProtocolHandler;
+import dev.collab.transport.UpgradeRefused;
 import dev.collab.transport.UpgradeRequest;
 import io.helidon.websocket.WsUpgradeException;
 
@@ -28,7 +29,7 @@ public final class YWebsocketProtocol implements ProtocolHandler.Factory {
     public void checkUpgrade(UpgradeRequest request) throws WsUpgradeException {
         String problem = DocumentIds.problem(documentId(request));
         if (problem != null) {
-            throw new WsUpgradeException("document id: " + problem);
+            throw new UpgradeRefused(400, "document id: " + problem);
         }
     }
 
