@@ -1,0 +1,362 @@
+package dev.collab.protocol.stockclients;
+
+import static dev.collab.protocol.stockclients.StockClients.b64;
+import static dev.collab.protocol.stockclients.StockClients.frames;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.collab.protocol.awareness.AwarenessCodec;
+import dev.collab.protocol.awareness.AwarenessEntry;
+import dev.collab.protocol.hocuspocus.HocuspocusCodec;
+import dev.collab.protocol.hocuspocus.HocuspocusCodec.Scope;
+import dev.collab.protocol.ywebsocket.YWebsocketCodec;
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonValue;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Checks the codecs against the stock clients: frames the clients produce (captured by driving the real
+ * {@code @hocuspocus/provider} 4.8.0 and {@code y-websocket} 3.1.0 in Node), reference server frames built with the
+ * library encoders the clients decode with, and the clients' reactions to frames produced by the Java encoders.
+ */
+class StockClientWireTest {
+    static final String DOC = "notes/doc-1";
+    static final long CLIENT_ID = 3141592653L;
+    static final String CLIENT_STATE = "{\"user\":{\"name\":\"Zoë 👩‍💻\",\"color\":\"#30bced\"},\"cursor\":null}";
+    static final AwarenessEntry PEER = new AwarenessEntry(424242, 1, "{\"user\":{\"name\":\"Bob\"}}");
+
+    static JsonObject fixtures;
+    static byte[] serverStateVector;
+    static byte[] serverUpdate;
+    static byte[] serverAwareness;
+
+    @BeforeAll
+    static void capture() throws Exception {
+        StockClients.assumeAvailable();
+        fixtures = StockClients.run(null);
+        JsonObject inputs = fixtures.getJsonObject("server").getJsonObject("inputs");
+        serverStateVector = b64(inputs, "stateVector");
+        serverUpdate = b64(inputs, "update");
+        serverAwareness = b64(inputs, "awarenessUpdate");
+    }
+
+    @Test
+    void capturedTheExpectedClientVersions() {
+        JsonObject v = fixtures.getJsonObject("versions");
+        assertEquals("4.8.0", v.getString("hocuspocusProvider"));
+        assertEquals("3.1.0", v.getString("yWebsocket"));
+    }
+
+    // ------------------------------------------------------------------------------------ reference server frames
+
+    @Test
+    void javaHocuspocusEncodersMatchTheReferenceFrames() {
+        JsonObject ref = fixtures.getJsonObject("server").getJsonObject("hocuspocus");
+        JsonObject inputs = fixtures.getJsonObject("server").getJsonObject("inputs");
+        Map<String, byte[]> java = Map.ofEntries(
+                Map.entry("syncStep1", HocuspocusCodec.syncStep1(DOC, serverStateVector)),
+                Map.entry("syncStep2", HocuspocusCodec.syncStep2(DOC, serverUpdate)),
+                Map.entry("update", HocuspocusCodec.update(DOC, serverUpdate)),
+                Map.entry("awareness", HocuspocusCodec.awareness(DOC, serverAwareness)),
+                Map.entry("queryAwareness", HocuspocusCodec.queryAwareness(DOC)),
+                Map.entry("authenticatedReadWrite", HocuspocusCodec.authenticated(DOC, Scope.READ_WRITE)),
+                Map.entry("authenticatedReadonly", HocuspocusCodec.authenticated(DOC, Scope.READONLY)),
+                Map.entry("permissionDenied", HocuspocusCodec.permissionDenied(DOC,
+                        inputs.getJsonObject("permissionDenied").getString("hocuspocus"))),
+                Map.entry("tokenRequest", HocuspocusCodec.tokenRequest(DOC)),
+                Map.entry("syncStatusApplied", HocuspocusCodec.syncStatus(DOC, true)),
+                Map.entry("syncStatusRefused", HocuspocusCodec.syncStatus(DOC, false)),
+                Map.entry("stateless", HocuspocusCodec.stateless(DOC, inputs.getString("stateless"))),
+                Map.entry("close", HocuspocusCodec.close(DOC, inputs.getString("close"))),
+                Map.entry("ping", HocuspocusCodec.ping()));
+        assertEquals(ref.keySet(), java.keySet());
+        for (var e : java.entrySet()) {
+            byte[] expected = b64(ref, e.getKey());
+            assertArrayEquals(expected, e.getValue(), e.getKey());
+            // and the server-frame decoder reads the reference frame back to the same bytes
+            assertArrayEquals(expected, HocuspocusCodec.encode(HocuspocusCodec.decodeServerFrame(expected)), e.getKey());
+        }
+        // the awareness payload survives decode + encode byte for byte (the JSON text is kept raw)
+        assertEquals(List.of(new AwarenessEntry(424242, 1,
+                "{\"user\":{\"name\":\"Bob\",\"color\":\"#ee6352\"},\"cursor\":{\"anchor\":3,\"head\":5}}")),
+                AwarenessCodec.decode(serverAwareness));
+        assertArrayEquals(serverAwareness, AwarenessCodec.encode(AwarenessCodec.decode(serverAwareness)));
+    }
+
+    @Test
+    void javaYWebsocketEncodersMatchTheReferenceFrames() {
+        JsonObject ref = fixtures.getJsonObject("server").getJsonObject("ywebsocket");
+        JsonObject inputs = fixtures.getJsonObject("server").getJsonObject("inputs");
+        Map<String, byte[]> java = Map.of(
+                "syncStep1", YWebsocketCodec.syncStep1(serverStateVector),
+                "syncStep2", YWebsocketCodec.syncStep2(serverUpdate),
+                "update", YWebsocketCodec.update(serverUpdate),
+                "awareness", YWebsocketCodec.awareness(serverAwareness),
+                "queryAwareness", YWebsocketCodec.queryAwareness(),
+                "permissionDenied", YWebsocketCodec.permissionDenied(
+                        inputs.getJsonObject("permissionDenied").getString("ywebsocket")));
+        assertEquals(ref.keySet(), java.keySet());
+        for (var e : java.entrySet()) {
+            byte[] expected = b64(ref, e.getKey());
+            assertArrayEquals(expected, e.getValue(), e.getKey());
+            assertArrayEquals(expected, YWebsocketCodec.encode(YWebsocketCodec.decode(expected)), e.getKey());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ frames the clients send
+
+    @Test
+    void decodesEverythingTheHocuspocusProviderSends() {
+        JsonObject hp = fixtures.getJsonObject("hocuspocus");
+        assertEquals("ws://127.0.0.1:1", hp.getString("url"));
+
+        List<byte[]> opening = frames(hp.getJsonArray("opening"));
+        assertEquals(3, opening.size());
+        assertEquals(new HocuspocusCodec.Auth(DOC, "secret-token", "4.8.0"), decodeExact(opening.get(0)));
+        var step1 = assertInstanceOf(HocuspocusCodec.SyncStep1.class, decodeExact(opening.get(1)));
+        assertEquals(DOC, step1.documentName());
+        assertArrayEquals(new byte[] {0}, step1.stateVector());
+        var awareness = assertInstanceOf(HocuspocusCodec.Awareness.class, decodeExact(opening.get(2)));
+        assertEquals(List.of(new AwarenessEntry(CLIENT_ID, 1, CLIENT_STATE)), awareness.entries());
+        // the Java client-side encoder produces the provider's auth frame byte for byte
+        assertArrayEquals(opening.get(0), HocuspocusCodec.clientAuth(DOC, "secret-token", "4.8.0"));
+
+        var reply = assertInstanceOf(HocuspocusCodec.SyncStep2.class, decodeExact(only(hp, "step2Reply")));
+        assertArrayEquals(new byte[] {0, 0}, reply.update());
+        var queryReply = assertInstanceOf(HocuspocusCodec.Awareness.class, decodeExact(only(hp, "queryAwarenessReply")));
+        assertEquals(CLIENT_ID, queryReply.entries().get(0).clientId());
+        assertArrayEquals(new byte[] {10}, only(hp, "pingReply"));
+        assertEquals(new HocuspocusCodec.Pong(), decodeExact(only(hp, "pingReply")));
+        assertInstanceOf(HocuspocusCodec.SyncUpdate.class, decodeExact(only(hp, "update")));
+        assertEquals(new HocuspocusCodec.Stateless(DOC, "{\"action\":\"hello\",\"value\":\"wörld\"}"),
+                decodeExact(only(hp, "stateless")));
+
+        List<byte[]> destroy = frames(hp.getJsonArray("destroy"));
+        assertEquals(2, destroy.size());
+        var gone = assertInstanceOf(HocuspocusCodec.Awareness.class, decodeExact(destroy.get(0)));
+        assertEquals(List.of(AwarenessEntry.removed(CLIENT_ID, 2)), gone.entries());
+        assertTrue(gone.entries().get(0).isRemoved());
+        assertEquals(new HocuspocusCodec.Close(DOC, null), decodeExact(destroy.get(1)));
+        assertArrayEquals(destroy.get(1), HocuspocusCodec.clientClose(DOC));
+    }
+
+    @Test
+    void decodesEverythingTheYWebsocketClientSends() {
+        JsonObject yws = fixtures.getJsonObject("ywebsocket");
+        assertEquals("ws://127.0.0.1:1/room-1?token=abc", yws.getString("url"));
+
+        List<byte[]> opening = frames(yws.getJsonArray("opening"));
+        assertEquals(2, opening.size());
+        var step1 = assertInstanceOf(YWebsocketCodec.SyncStep1.class, decodeExactYws(opening.get(0)));
+        assertArrayEquals(new byte[] {0}, step1.stateVector());
+        var awareness = assertInstanceOf(YWebsocketCodec.Awareness.class, decodeExactYws(opening.get(1)));
+        assertEquals(List.of(new AwarenessEntry(CLIENT_ID, 1, CLIENT_STATE)), awareness.entries());
+
+        var reply = assertInstanceOf(YWebsocketCodec.SyncStep2.class, decodeExactYws(only(yws, "step2Reply")));
+        assertArrayEquals(new byte[] {0, 0}, reply.update());
+        assertInstanceOf(YWebsocketCodec.Awareness.class, decodeExactYws(only(yws, "queryAwarenessReply")));
+        assertInstanceOf(YWebsocketCodec.SyncUpdate.class, decodeExactYws(only(yws, "update")));
+        var change = assertInstanceOf(YWebsocketCodec.Awareness.class, decodeExactYws(only(yws, "awarenessChange")));
+        assertEquals(2, change.entries().get(0).clock());
+        assertTrue(change.entries().get(0).state().contains("\"cursor\":{\"anchor\":1,\"head\":2}"));
+        var gone = assertInstanceOf(YWebsocketCodec.Awareness.class, decodeExactYws(only(yws, "disconnect")));
+        // disconnect() encodes a null state with the current clock (not incremented)
+        assertEquals(List.of(AwarenessEntry.removed(CLIENT_ID, 2)), gone.entries());
+    }
+
+    // ------------------------------------------------------------------------------------ Java frames, real clients
+
+    @Test
+    void hocuspocusProviderCompletesTheHandshakeWithJavaFrames() throws Exception {
+        byte[] otherDoc = HocuspocusCodec.syncStep2("other-doc", serverUpdate);
+        JsonArrayBuilder steps = Json.createArrayBuilder()
+                .add(frame(HocuspocusCodec.authenticated(DOC, Scope.READ_WRITE)))   // 0
+                .add(frame(HocuspocusCodec.update(DOC, serverUpdate)))              // 1
+                .add(frame(HocuspocusCodec.syncStep2(DOC, serverUpdate)))           // 2
+                .add(frame(HocuspocusCodec.syncStep1(DOC, serverStateVector)))      // 3
+                .add(frame(HocuspocusCodec.syncStatus(DOC, true)))                  // 4
+                .add(Json.createObjectBuilder().add("edit", "!"))                    // 5
+                .add(frame(HocuspocusCodec.syncStatus(DOC, false)))                 // 6
+                .add(frame(HocuspocusCodec.syncStatus(DOC, true)))                  // 7
+                .add(frame(HocuspocusCodec.ping()))                                 // 8
+                .add(frame(HocuspocusCodec.awareness(DOC, List.of(PEER))))          // 9
+                .add(frame(HocuspocusCodec.awareness(DOC, List.of(AwarenessEntry.removed(PEER.clientId(), 1))))) // 10
+                .add(frame(HocuspocusCodec.queryAwareness(DOC)))                    // 11
+                .add(frame(HocuspocusCodec.stateless(DOC, "{\"x\":1}")))            // 12
+                .add(frame(HocuspocusCodec.tokenRequest(DOC)))                      // 13
+                .add(frame(HocuspocusCodec.permissionDenied(DOC, "expired")))       // 14
+                .add(frame(HocuspocusCodec.authenticated(DOC, Scope.READONLY)))     // 15
+                .add(frame(otherDoc))                                               // 16
+                .add(frame(HocuspocusCodec.close(DOC, "Forbidden")));               // 17
+        JsonObject input = Json.createObjectBuilder()
+                .add("hocuspocus", Json.createObjectBuilder().add("name", DOC).add("token", "secret-token")
+                        .add("steps", steps))
+                .build();
+        JsonObject run = StockClients.run(input.toString(), "--drive").getJsonObject("hocuspocus");
+
+        // on open: token, step 1, awareness; unsyncedChanges starts at 1
+        List<byte[]> opening = frames(run.getJsonArray("opening"));
+        assertInstanceOf(HocuspocusCodec.Auth.class, HocuspocusCodec.decode(opening.get(0)));
+        assertInstanceOf(HocuspocusCodec.SyncStep1.class, HocuspocusCodec.decode(opening.get(1)));
+        assertInstanceOf(HocuspocusCodec.Awareness.class, HocuspocusCodec.decode(opening.get(2)));
+        assertEquals(1, run.getJsonObject("initialState").getInt("unsyncedChanges"));
+        assertFalse(run.getJsonObject("initialState").getBoolean("synced"));
+
+        JsonArray s = run.getJsonArray("steps");
+        // 0: authenticated — the first server frame also completes the connection
+        assertTrue(hasEvent(s, 0, "authenticated", "scope", "read-write"));
+        assertTrue(hasEvent(s, 0, "connect", null, null));
+        assertTrue(state(s, 0).getBoolean("isAuthenticated"));
+        assertEquals("read-write", state(s, 0).getString("authorizedScope"));
+        // 1: a plain update is applied but does not make the provider synced
+        assertEquals("hello from the server", state(s, 1).getString("text"));
+        assertFalse(state(s, 1).getBoolean("synced"));
+        // 2: step 2 makes it synced (the 'synced' event), unsyncedChanges still 1
+        assertTrue(hasEvent(s, 2, "synced", "state", "true"));
+        assertTrue(state(s, 2).getBoolean("synced"));
+        assertEquals(1, state(s, 2).getInt("unsyncedChanges"));
+        // 3: the server's step 1 is answered with a step 2 at once
+        var reply = assertInstanceOf(HocuspocusCodec.SyncStep2.class, HocuspocusCodec.decode(only(sent(s, 3))));
+        assertEquals(DOC, reply.documentName());
+        assertEquals(1, state(s, 3).getInt("unsyncedChanges"));
+        // 4: acknowledging that step 2 brings unsyncedChanges to 0
+        assertEquals(0, state(s, 4).getInt("unsyncedChanges"));
+        assertFalse(state(s, 4).getBoolean("hasUnsyncedChanges"));
+        assertTrue(hasEvent(s, 4, "unsyncedChanges", "number", "0"));
+        // 5: a local edit is sent as an update and counted
+        assertInstanceOf(HocuspocusCodec.SyncUpdate.class, HocuspocusCodec.decode(only(sent(s, 5))));
+        assertEquals(1, state(s, 5).getInt("unsyncedChanges"));
+        // 6: SyncStatus(false) does not count; 7: SyncStatus(true) does
+        assertEquals(1, state(s, 6).getInt("unsyncedChanges"));
+        assertEquals(0, state(s, 7).getInt("unsyncedChanges"));
+        // 8: ping [9] is answered with pong [10]
+        assertArrayEquals(new byte[] {10}, only(sent(s, 8)));
+        // 9/10: awareness from the server is applied, and the removal too
+        assertTrue(state(s, 9).getJsonObject("awareness").containsKey("424242"));
+        assertEquals("Bob", state(s, 9).getJsonObject("awareness").getJsonObject("424242")
+                .getJsonObject("user").getString("name"));
+        assertFalse(state(s, 10).getJsonObject("awareness").containsKey("424242"));
+        // 11: query-awareness is answered with the provider's states
+        var states = assertInstanceOf(HocuspocusCodec.Awareness.class, HocuspocusCodec.decode(only(sent(s, 11))));
+        assertEquals(CLIENT_ID, states.entries().get(0).clientId());
+        // 12: stateless
+        assertTrue(hasEvent(s, 12, "stateless", "payload", "{\"x\":1}"));
+        // 13: a token request makes the provider authenticate again
+        assertEquals(new HocuspocusCodec.Auth(DOC, "secret-token", "4.8.0"), HocuspocusCodec.decode(only(sent(s, 13))));
+        // 14: permission denied -> authenticationFailed, nothing sent, socket not closed
+        assertTrue(hasEvent(s, 14, "authenticationFailed", "reason", "expired"));
+        assertFalse(state(s, 14).getBoolean("isAuthenticated"));
+        assertEquals(0, sent(s, 14).size());
+        assertEquals(JsonValue.NULL, s.getJsonObject(14).get("closedWith"));
+        // 15: readonly scope is reported as such
+        assertEquals("readonly", state(s, 15).getString("authorizedScope"));
+        // 16: frames for another document name are not delivered to this provider
+        assertEquals(0, s.getJsonObject(16).getJsonArray("events").size());
+        assertEquals("hello from the server!", state(s, 16).getString("text"));
+        // 17: Close(reason) -> close event with code 1000, synced reset; the socket itself stays open
+        assertTrue(hasEvent(s, 17, "close", "reason", "Forbidden"));
+        assertTrue(hasEvent(s, 17, "close", "code", "1000"));
+        assertFalse(state(s, 17).getBoolean("synced"));
+        assertEquals(JsonValue.NULL, s.getJsonObject(17).get("closedWith"));
+    }
+
+    @Test
+    void yWebsocketClientAcceptsJavaFrames() throws Exception {
+        JsonArrayBuilder steps = Json.createArrayBuilder()
+                .add(frame(YWebsocketCodec.update(serverUpdate)))                  // 0
+                .add(frame(YWebsocketCodec.syncStep2(serverUpdate)))               // 1
+                .add(frame(YWebsocketCodec.syncStep1(serverStateVector)))          // 2
+                .add(frame(YWebsocketCodec.queryAwareness()))                      // 3
+                .add(frame(YWebsocketCodec.awareness(List.of(PEER))))              // 4
+                .add(frame(YWebsocketCodec.permissionDenied("no access")))         // 5
+                .add(Json.createObjectBuilder().add("edit", "!"))                   // 6
+                .add(frame(YWebsocketCodec.awareness(List.of(AwarenessEntry.removed(PEER.clientId(), 1))))); // 7
+        JsonObject input = Json.createObjectBuilder()
+                .add("ywebsocket", Json.createObjectBuilder().add("room", "room-1").add("steps", steps))
+                .build();
+        JsonObject out = StockClients.run(input.toString(), "--drive");
+        JsonObject run = out.getJsonObject("ywebsocket");
+
+        List<byte[]> opening = frames(run.getJsonArray("opening"));
+        assertInstanceOf(YWebsocketCodec.SyncStep1.class, YWebsocketCodec.decode(opening.get(0)));
+        assertInstanceOf(YWebsocketCodec.Awareness.class, YWebsocketCodec.decode(opening.get(1)));
+
+        JsonArray s = run.getJsonArray("steps");
+        assertEquals("hello from the server", state(s, 0).getString("text"));
+        assertFalse(state(s, 0).getBoolean("synced"));
+        assertTrue(hasEvent(s, 1, "sync", "state", "true"));
+        assertTrue(state(s, 1).getBoolean("synced"));
+        assertInstanceOf(YWebsocketCodec.SyncStep2.class, YWebsocketCodec.decode(only(sent(s, 2))));
+        var states = assertInstanceOf(YWebsocketCodec.Awareness.class, YWebsocketCodec.decode(only(sent(s, 3))));
+        assertEquals(CLIENT_ID, states.entries().get(0).clientId());
+        assertTrue(state(s, 4).getJsonObject("awareness").containsKey("424242"));
+        assertEquals(0, sent(s, 5).size());
+        assertTrue(out.getJsonArray("logged").getValuesAs(JsonObject.class).stream()
+                .anyMatch(l -> l.getString("level").equals("warn") && l.getString("message").contains("no access")));
+        assertInstanceOf(YWebsocketCodec.SyncUpdate.class, YWebsocketCodec.decode(only(sent(s, 6))));
+        assertFalse(state(s, 7).getJsonObject("awareness").containsKey("424242"));
+        assertTrue(state(s, 7).getBoolean("wsconnected"));
+    }
+
+    // ------------------------------------------------------------------------------------ helpers
+
+    private static HocuspocusCodec.Inbound decodeExact(byte[] frame) {
+        HocuspocusCodec.Inbound m = HocuspocusCodec.decode(frame);
+        assertArrayEquals(frame, HocuspocusCodec.encode(m), "re-encoding " + m);
+        return m;
+    }
+
+    private static YWebsocketCodec.Message decodeExactYws(byte[] frame) {
+        YWebsocketCodec.Message m = YWebsocketCodec.decode(frame);
+        assertArrayEquals(frame, YWebsocketCodec.encode(m), "re-encoding " + m);
+        return m;
+    }
+
+    private static byte[] only(JsonObject o, String key) {
+        return only(frames(o.getJsonArray(key)));
+    }
+
+    private static byte[] only(List<byte[]> frames) {
+        assertEquals(1, frames.size(), "expected exactly one frame");
+        return frames.get(0);
+    }
+
+    private static JsonObject frame(byte[] bytes) {
+        return Json.createObjectBuilder().add("frame", b64(bytes)).build();
+    }
+
+    private static List<byte[]> sent(JsonArray steps, int i) {
+        return frames(steps.getJsonObject(i).getJsonArray("sent"));
+    }
+
+    private static JsonObject state(JsonArray steps, int i) {
+        return steps.getJsonObject(i).getJsonObject("state");
+    }
+
+    /** Whether step i emitted an event of the type whose field (when given) renders as the expected text. */
+    private static boolean hasEvent(JsonArray steps, int i, String type, String field, String expected) {
+        for (JsonObject e : steps.getJsonObject(i).getJsonArray("events").getValuesAs(JsonObject.class)) {
+            if (!e.getString("type").equals(type)) {
+                continue;
+            }
+            if (field == null) {
+                return true;
+            }
+            JsonValue v = e.get(field);
+            String text = v instanceof jakarta.json.JsonString js ? js.getString() : String.valueOf(v);
+            if (text.equals(expected)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
