@@ -12,6 +12,7 @@ import dev.collab.store.SqliteStore;
 import dev.collab.transport.ConnectionManager;
 import dev.collab.transport.UpgradeRefusals;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.staticcontent.StaticContentService;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
 
@@ -63,7 +64,8 @@ public final class Main {
                     .shutdownHook(false)
                     .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.maxMessageBytes()).build())
                     .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken()))
-                            .register(refusals))
+                            .register(refusals)
+                            .update(routing -> webPages(settings, routing)))
                     .addRouting(ws)
                     .build()
                     .start();
@@ -72,6 +74,17 @@ public final class Main {
             }
             LOG.log(System.Logger.Level.INFO, "database {0}", settings.dbPath().toAbsolutePath());
             return new CollabServer(web, connections, rooms, store, timer);
+        }
+
+        /** The built editor and admin pages, when present (./collab run builds them). */
+        private static void webPages(Settings settings, io.helidon.webserver.http.HttpRouting.Builder routing) {
+            if (java.nio.file.Files.isRegularFile(settings.webDir().resolve("index.html"))) {
+                routing.register("/", StaticContentService.builder(settings.webDir())
+                        .welcomeFileName("index.html").build());
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "no web pages at {0}: build them with ./collab build",
+                        settings.webDir().toAbsolutePath());
+            }
         }
 
         public int port() {

@@ -25,7 +25,8 @@ public record Settings(
         Duration pingInterval,
         int compactionUpdates,
         long compactionBytes,
-        int stepsBatch) {
+        int stepsBatch,
+        Path webDir) {
 
     public Settings {
         require(port >= 0 && port <= 65535, "server.port must be 0..65535");
@@ -68,7 +69,8 @@ public record Settings(
                 Duration.ofSeconds(parseLong(get, "collab.ping-interval-seconds")),
                 parseInt(get, "collab.compaction-updates"),
                 parseLong(get, "collab.compaction-bytes"),
-                parseInt(get, "collab.steps-batch"));
+                parseInt(get, "collab.steps-batch"),
+                Path.of(get.apply("collab.web-dir")));
     }
 
     /** server.port -> SERVER_PORT, collab.db-path -> COLLAB_DB_PATH. */
