@@ -67,8 +67,10 @@ import java.util.List;
  *     authentication, {@code synced} and remote awareness and emit {@code close} with code 1000 — the socket stays
  *     open and that document does not resync until the socket reconnects (close the socket to force a resync).</li>
  * <li>Ping/pong: the provider answers the single byte 9 with the single byte 10 and never pings by itself. Its
- *     watchdog closes the socket when nothing at all was received for 30 s (after three such checks, 3 s apart, it
- *     forces its close handling with code 4408), so the server must send something, e.g. a ping, well within 30 s.</li>
+ *     watchdog (checked every 3 s, armed once the first frame arrived) closes the socket when no frame at all was
+ *     received for 30 s (and, should the close never complete, forces its close handling with code 4408 on the
+ *     third check), then reconnects. WebSocket-level pings are invisible to it, so the server must send frames,
+ *     e.g. this ping, well within 30 s.</li>
  * <li>Leaving a document ({@code detach}/{@code destroy}): {@code Awareness} with its own state {@code null}
  *     (destroy), then {@code Close} with no payload. The socket stays open for the other documents.</li>
  * <li>Close codes: the provider does not inspect them. After any socket close it runs its close handling

@@ -31,7 +31,8 @@ import java.util.List;
  * it knows, applies step 2 / update / awareness silently, and only logs a permission-denied. It becomes
  * {@code synced} on the first step 2 it receives. It reconnects (backoff {@code min(2^n * 100, 2500)} ms) after any
  * close except codes 4400-4499, which stop reconnecting and emit {@code closed}. It closes the socket itself when it
- * has received no message for 30 s, so the server must keep traffic flowing (awareness echoes to the sender).
+ * has received no message for 30 s, so the server must keep traffic flowing: awareness echoes to the sender (the
+ * client renews its state every 15 s) or {@link #keepAlive()}.
  */
 public final class YWebsocketCodec {
     public static final int MESSAGE_SYNC = 0;
@@ -177,6 +178,15 @@ public final class YWebsocketCodec {
     /** {@code [1] varUint8Array(encoded entries)}. */
     public static byte[] awareness(List<AwarenessEntry> entries) {
         return awareness(AwarenessCodec.encode(entries));
+    }
+
+    /**
+     * {@code [1][1][0]}: an awareness update with no entries. The stock client applies it as a no-op, but like any
+     * message it resets the client's 30 s "nothing received" watchdog (WebSocket ping frames do not, as the browser
+     * answers them without the page seeing them). Use it to keep quiet connections alive.
+     */
+    public static byte[] keepAlive() {
+        return new byte[] {MESSAGE_AWARENESS, 1, 0};
     }
 
     /** {@code [3]}: asks the client for all awareness states it knows (it answers with one awareness message). */

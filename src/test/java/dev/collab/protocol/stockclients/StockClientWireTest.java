@@ -201,7 +201,10 @@ class StockClientWireTest {
                 .add("hocuspocus", Json.createObjectBuilder().add("name", DOC).add("token", "secret-token")
                         .add("steps", steps))
                 .build();
-        JsonObject run = StockClients.run(input.toString(), "--drive").getJsonObject("hocuspocus");
+        JsonObject out = StockClients.run(input.toString(), "--drive");
+        JsonObject run = out.getJsonObject("hocuspocus");
+        // no frame made the provider log an error (unknown type, decoding failure)
+        assertEquals(0, out.getJsonArray("logged").size(), out.getJsonArray("logged").toString());
 
         // on open: token, step 1, awareness; unsyncedChanges starts at 1
         List<byte[]> opening = frames(run.getJsonArray("opening"));
@@ -279,7 +282,8 @@ class StockClientWireTest {
                 .add(frame(YWebsocketCodec.awareness(List.of(PEER))))              // 4
                 .add(frame(YWebsocketCodec.permissionDenied("no access")))         // 5
                 .add(Json.createObjectBuilder().add("edit", "!"))                   // 6
-                .add(frame(YWebsocketCodec.awareness(List.of(AwarenessEntry.removed(PEER.clientId(), 1))))); // 7
+                .add(frame(YWebsocketCodec.awareness(List.of(AwarenessEntry.removed(PEER.clientId(), 1))))) // 7
+                .add(frame(YWebsocketCodec.keepAlive()));                           // 8
         JsonObject input = Json.createObjectBuilder()
                 .add("ywebsocket", Json.createObjectBuilder().add("room", "room-1").add("steps", steps))
                 .build();
@@ -305,6 +309,30 @@ class StockClientWireTest {
         assertInstanceOf(YWebsocketCodec.SyncUpdate.class, YWebsocketCodec.decode(only(sent(s, 6))));
         assertFalse(state(s, 7).getJsonObject("awareness").containsKey("424242"));
         assertTrue(state(s, 7).getBoolean("wsconnected"));
+        // 8: the keep-alive frame is a silent no-op for the client
+        assertEquals(0, sent(s, 8).size());
+        assertEquals(0, s.getJsonObject(8).getJsonArray("events").size());
+        assertTrue(out.getJsonArray("logged").getValuesAs(JsonObject.class).stream()
+                .noneMatch(l -> l.getString("level").equals("error")), out.getJsonArray("logged").toString());
+    }
+
+    @Test
+    void hocuspocusProviderDoesNotUnderstandServerInternalTypes() throws Exception {
+        // SyncReply (4) as the Hocuspocus server uses internally: the 4.x provider only logs it as unknown
+        byte[] syncReply = dev.collab.protocol.WireFuzz.concat(11, DOC, 4, 0, 0, 1, 0);
+        JsonObject input = Json.createObjectBuilder()
+                .add("hocuspocus", Json.createObjectBuilder().add("name", DOC).add("token", "")
+                        .add("steps", Json.createArrayBuilder().add(frame(syncReply))))
+                .build();
+        JsonObject out = StockClients.run(input.toString(), "--drive");
+        assertTrue(out.getJsonArray("logged").getValuesAs(JsonObject.class).stream()
+                .anyMatch(l -> l.getString("level").equals("error") && l.getString("message").contains("unknown type")),
+                out.toString());
+        JsonObject step = out.getJsonObject("hocuspocus").getJsonArray("steps").getJsonObject(0);
+        assertFalse(step.getJsonObject("state").getBoolean("synced"));
+        // and the empty token is sent as ""
+        assertEquals(new HocuspocusCodec.Auth(DOC, "", "4.8.0"),
+                HocuspocusCodec.decode(frames(out.getJsonObject("hocuspocus").getJsonArray("opening")).get(0)));
     }
 
     // ------------------------------------------------------------------------------------ helpers

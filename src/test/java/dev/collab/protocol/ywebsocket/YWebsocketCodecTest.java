@@ -31,6 +31,7 @@ class YWebsocketCodecTest {
                 YWebsocketCodec.update(UPDATE),
                 YWebsocketCodec.awareness(AWARENESS),
                 YWebsocketCodec.queryAwareness(),
+                YWebsocketCodec.keepAlive(),
                 YWebsocketCodec.permissionDenied("no access ✗"));
     }
 
@@ -43,6 +44,8 @@ class YWebsocketCodecTest {
         assertArrayEquals(concat(1, AWARENESS.length, AWARENESS),
                 YWebsocketCodec.awareness(AwarenessCodec.decode(AWARENESS)));
         assertArrayEquals(bytes(3), YWebsocketCodec.queryAwareness());
+        assertArrayEquals(bytes(1, 1, 0), YWebsocketCodec.keepAlive());
+        assertEquals(List.of(), ((YWebsocketCodec.Awareness) YWebsocketCodec.decode(YWebsocketCodec.keepAlive())).entries());
         assertArrayEquals(concat(2, 0, 9, "no access"), YWebsocketCodec.permissionDenied("no access"));
     }
 
