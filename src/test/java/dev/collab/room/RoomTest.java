@@ -1,0 +1,604 @@
+package dev.collab.room;
+
+import dev.collab.store.SqliteStore;
+import dev.collab.store.Store;
+import dev.collab.testing.Await;
+import dev.collab.testing.YTestUpdates;
+import dev.collab.yjs.Lib0Reader;
+import dev.collab.yjs.YUpdates;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RoomTest {
+    private static final String DOC = "doc-1";
+    private static final Duration LONG_IDLE = Duration.ofMinutes(5);
+
+    @TempDir
+    Path dir;
+
+    private SqliteStore store;
+    private ScheduledExecutorService timer;
+    private final List<Rooms> allRooms = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        store = SqliteStore.open(dir.resolve("rooms.db"), SqliteStore.Synchronous.NORMAL);
+        timer = Executors.newSingleThreadScheduledExecutor();
+    }
+
+    @AfterEach
+    void tearDown() {
+        allRooms.forEach(Rooms::close);
+        timer.shutdownNow();
+        store.close();
+    }
+
+    private Rooms rooms(Duration idle, int compactionUpdates, int stepsBatch) {
+        Rooms rooms = new Rooms(store, new RoomSettings(idle, compactionUpdates, 1L << 30, stepsBatch), timer);
+        allRooms.add(rooms);
+        return rooms;
+    }
+
+    private Rooms rooms() {
+        return rooms(LONG_IDLE, 500, 500);
+    }
+
+    private static <T> T get(CompletableFuture<T> f) throws Exception {
+        return f.get(5, TimeUnit.SECONDS);
+    }
+
+    private static Throwable failure(CompletableFuture<?> f) {
+        return assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS)).getCause();
+    }
+
+    private static Room.Joined join(Room room, Peer peer) throws Exception {
+        return get(room.join(peer, joined -> { }));
+    }
+
+    /** Returns once every task handed to the room before this call has run (the owner runs tasks in order). */
+    private static List<String> flush(Room room) throws Exception {
+        return get(room.clientIds());
+    }
+
+    private static String step(int n) {
+        return "{\"stepType\":\"replace\",\"from\":" + n + ",\"to\":" + n + "}";
+    }
+
+    private static List<String> steps(int from, int count) {
+        return IntStream.range(from, from + count).mapToObj(RoomTest::step).toList();
+    }
+
+    // ---- membership ---------------------------------------------------------------------------------------
+
+    @Test
+    void joinAndLeaveUpdateMembersAndCounts() throws Exception {
+        Rooms rooms = rooms();
+        Room room = rooms.acquire(DOC);
+        assertSame(room, rooms.acquire(DOC), "one room per document");
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        List<Room.Joined> greeted = Collections.synchronizedList(new ArrayList<>());
+
+        Room.Joined ja = get(room.join(a, greeted::add));
+        assertEquals(new Room.Joined(0, 1), ja);
+        assertEquals(List.of(ja), greeted, "the greeting callback ran inside the join");
+        assertEquals(new Room.Joined(0, 2), join(room, b));
+        assertEquals(List.of("a", "b"), flush(room));
+        assertEquals(2, room.stats().connections());
+        assertEquals(List.of(2), rooms.withConnections().stream().map(Room.Stats::connections).toList());
+
+        room.leave(a);
+        room.leave(a);   // a second leave (several exit paths) is harmless
+        assertEquals(List.of("b"), flush(room));
+        assertEquals(1, room.stats().connections());
+        room.leave(b);
+        assertEquals(List.of(), flush(room));
+        assertEquals(List.of(), rooms.withConnections());
+        a.assertNothingPending();
+        b.assertNothingPending();
+    }
+
+    @Test
+    void roomsOfDifferentDocumentsAreIndependent() throws Exception {
+        Rooms rooms = rooms();
+        Room one = rooms.acquire("one");
+        Room two = rooms.acquire("two");
+        assertNotSame(one, two);
+        RecordingPeer p1 = new RecordingPeer("p1");
+        RecordingPeer p2 = new RecordingPeer("p2");
+        join(one, p1);
+        join(two, p2);
+        assertInstanceOf(Room.StepsOutcome.Accepted.class, get(one.submitSteps(p1, 0, steps(0, 1))));
+        p1.next(RoomEvent.Steps.class);
+        assertEquals(new Room.Joined(0, 2), join(two, new RecordingPeer("p3")), "version is per document");
+        flush(two);
+        p2.assertNothingPending();
+        assertEquals(1, store.head("one").stepVersion());
+        assertEquals(0, store.head("two").stepVersion());
+    }
+
+    // ---- Yjs updates --------------------------------------------------------------------------------------
+
+    @Test
+    void anUpdateIsCommittedThenRelayedWithItsOrigin() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(room, a);
+        join(room, b);
+        byte[] update = YTestUpdates.insertText(7, "t", "hi");
+        assertEquals("010107000401017402686900", YTestUpdates.hex(update), "same bytes as yjs produces");
+
+        get(room.submitUpdate(a, update));
+        // committed before anyone hears of it
+        List<Store.StoredUpdate> stored = store.updates(DOC);
+        assertEquals(1, stored.size());
+        assertArrayEquals(update, stored.get(0).data());
+
+        RoomEvent.Update toB = b.next(RoomEvent.Update.class);
+        assertArrayEquals(update, toB.update());
+        assertSame(a, toB.origin(), "relayed with its origin so b's adapter knows where it came from");
+        // the origin gets the event marked as its own: adapters skip it (no echo to the sender)
+        RoomEvent.Update toA = a.next(RoomEvent.Update.class);
+        assertSame(a, toA.origin());
+        assertEquals(1, room.stats().storedUpdates());
+        assertEquals(update.length, room.stats().storedUpdateBytes());
+    }
+
+    @Test
+    void invalidAndEmptyUpdatesAreNeitherStoredNorRelayed() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(room, a);
+        join(room, b);
+
+        assertInstanceOf(Lib0Reader.MalformedException.class,
+                failure(room.submitUpdate(a, new byte[] {(byte) 0xff, 0x01, 0x02})));
+        byte[] good = YTestUpdates.insertText(7, "t", "hi");
+        byte[] trailing = java.util.Arrays.copyOf(good, good.length + 1);
+        assertInstanceOf(Lib0Reader.MalformedException.class, failure(room.submitUpdate(a, trailing)));
+        assertInstanceOf(Lib0Reader.MalformedException.class, failure(room.submitUpdate(a, new byte[0])));
+        get(room.submitUpdate(a, YUpdates.EMPTY_UPDATE));   // accepted (clients send these) but a no-op
+
+        flush(room);
+        assertEquals(List.of(), store.updates(DOC));
+        a.assertNothingPending();
+        b.assertNothingPending();
+        assertEquals(0, room.stats().storedUpdates());
+    }
+
+    // ---- ProseMirror authority ----------------------------------------------------------------------------
+
+    @Test
+    void stepsAtTheHeadAreCommittedAndSentToEveryoneIncludingTheSender() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(room, a);
+        join(room, b);
+
+        assertEquals(new Room.StepsOutcome.Accepted(2), get(room.submitSteps(a, 0, steps(0, 2))));
+        for (RecordingPeer p : List.of(a, b)) {
+            RoomEvent.Steps s = p.next(RoomEvent.Steps.class);
+            assertEquals(0, s.version());
+            assertEquals(steps(0, 2), s.steps());
+            assertEquals(List.of("a", "a"), s.clientIds(), "the sender recognizes its own steps by clientID");
+        }
+        List<Store.StoredStep> stored = store.stepsSince(DOC, 0, 10);
+        assertEquals(steps(0, 2), stored.stream().map(Store.StoredStep::stepJson).toList());
+        assertEquals(List.of("a", "a"), stored.stream().map(Store.StoredStep::clientId).toList());
+        assertEquals(2, room.stats().version());
+
+        assertEquals(new Room.StepsOutcome.Accepted(3), get(room.submitSteps(b, 2, steps(2, 1))));
+        for (RecordingPeer p : List.of(a, b)) {
+            RoomEvent.Steps s = p.next(RoomEvent.Steps.class);
+            assertEquals(2, s.version());
+            assertEquals(List.of("b"), s.clientIds());
+        }
+        assertEquals(new Room.Joined(3, 3), join(room, new RecordingPeer("c")), "newcomers see the new version");
+    }
+
+    @Test
+    void staleVersionIsAConflictAndOutOfRangeVersionsAreInvalid() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(room, a);
+        join(room, b);
+        get(room.submitSteps(a, 0, steps(0, 2)));
+        a.next(RoomEvent.Steps.class);
+        b.next(RoomEvent.Steps.class);
+
+        assertEquals(new Room.StepsOutcome.Conflict(2), get(room.submitSteps(b, 0, steps(10, 1))));
+        assertEquals(new Room.StepsOutcome.Conflict(2), get(room.submitSteps(b, 1, steps(10, 3))));
+        for (int bad : new int[] {-1, 3, Integer.MAX_VALUE}) {
+            Room.StepsOutcome outcome = get(room.submitSteps(b, bad, steps(10, 1)));
+            Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class, outcome,
+                    "version " + bad);
+            assertEquals("invalid-version", invalid.code());
+            assertFalse(invalid.message().isBlank());
+        }
+        flush(room);
+        a.assertNothingPending();
+        b.assertNothingPending();
+        assertEquals(2, store.head(DOC).stepVersion(), "nothing of a refused submission is stored");
+        assertEquals(2, store.stepsSince(DOC, 0, 10).size());
+    }
+
+    @Test
+    void pipelinedSubmissionsFromOneClientAreAcceptedAndBroadcastInOrder() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(room, a);
+        join(room, b);
+        // a sends its next steps before the previous ones are confirmed (based on the version they will produce)
+        List<CompletableFuture<Room.StepsOutcome>> outcomes = List.of(
+                room.submitSteps(a, 0, steps(0, 1)), room.submitSteps(a, 1, steps(1, 2)),
+                room.submitSteps(a, 3, steps(3, 1)));
+        assertEquals(List.of(new Room.StepsOutcome.Accepted(1), new Room.StepsOutcome.Accepted(3),
+                new Room.StepsOutcome.Accepted(4)), List.of(get(outcomes.get(0)), get(outcomes.get(1)),
+                get(outcomes.get(2))));
+        assertEquals(List.of(0, 1, 3), List.of(b.next(RoomEvent.Steps.class).version(),
+                b.next(RoomEvent.Steps.class).version(), b.next(RoomEvent.Steps.class).version()));
+        assertEquals(4, store.head(DOC).stepVersion());
+    }
+
+    @Test
+    void concurrentSubmissionsAtOneVersionHaveExactlyOneWinner() throws Exception {
+        Room room = rooms().acquire(DOC);
+        List<RecordingPeer> peers = IntStream.range(0, 8).mapToObj(i -> new RecordingPeer("p" + i)).toList();
+        for (RecordingPeer p : peers) {
+            join(room, p);
+        }
+        List<CompletableFuture<Room.StepsOutcome>> outcomes = peers.parallelStream()
+                .map(p -> room.submitSteps(p, 0, List.of(step(peers.indexOf(p))))).toList();
+        int accepted = 0;
+        for (CompletableFuture<Room.StepsOutcome> f : outcomes) {
+            Room.StepsOutcome o = get(f);
+            if (o instanceof Room.StepsOutcome.Accepted) {
+                accepted++;
+            } else {
+                assertInstanceOf(Room.StepsOutcome.Conflict.class, o);
+            }
+        }
+        assertEquals(1, accepted);
+        String winner = store.stepsSince(DOC, 0, 10).get(0).clientId();
+        for (RecordingPeer p : peers) {
+            assertEquals(List.of(winner), p.next(RoomEvent.Steps.class).clientIds());
+        }
+        flush(room);
+        for (RecordingPeer p : peers) {
+            p.assertNothingPending();
+        }
+        assertEquals(1, store.head(DOC).stepVersion());
+    }
+
+    @Test
+    void readOnlyPeersAreRefusedWrites() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer reader = new RecordingPeer("r", true, false);
+        RecordingPeer writer = new RecordingPeer("w");
+        join(room, reader);
+        join(room, writer);
+
+        Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class,
+                get(room.submitSteps(reader, 0, steps(0, 1))));
+        assertEquals("read-only", invalid.code());
+        Room.RefusedException refused = assertInstanceOf(Room.RefusedException.class,
+                failure(room.submitUpdate(reader, YTestUpdates.insertText(7, "t", "x"))));
+        assertEquals("read-only", refused.code());
+
+        flush(room);
+        writer.assertNothingPending();
+        reader.assertNothingPending();
+        assertEquals(Store.DocumentHead.EMPTY, store.head(DOC));
+
+        // it still receives what others write
+        get(room.submitSteps(writer, 0, steps(0, 1)));
+        assertEquals(List.of("w"), reader.next(RoomEvent.Steps.class).clientIds());
+    }
+
+    // ---- same clientID ------------------------------------------------------------------------------------
+
+    @Test
+    void aNewerConnectionWithTheSameJsonClientIdReplacesTheOlder() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer older = new RecordingPeer("same");
+        RecordingPeer other = new RecordingPeer("other");
+        join(room, older);
+        join(room, other);
+        room.setJsonAwareness(older, "{\"name\":\"old tab\"}");
+        other.next(RoomEvent.Awareness.class);
+
+        RecordingPeer newer = new RecordingPeer("same");
+        assertEquals(new Room.Joined(0, 2), join(room, newer), "the older one no longer counts");
+        RecordingPeer.Closed closed = older.closed.get(5, TimeUnit.SECONDS);
+        assertTrue(closed.code() >= 4000 && closed.code() <= 4999, "4000-range close code, got " + closed.code());
+        assertFalse(closed.reason().isBlank());
+        assertEquals(List.of("other", "same"), flush(room).stream().sorted().toList());
+
+        RoomEvent.Awareness gone = other.next(RoomEvent.Awareness.class);
+        assertEquals("null", gone.entries().get(0).stateJson(), "the replaced connection's awareness is removed");
+        assertEquals("same", gone.entries().get(0).jsonClientId());
+
+        // the older connection's own cleanup arrives later and must not remove the newer one
+        room.leave(older);
+        assertEquals(List.of("other", "same"), flush(room).stream().sorted().toList());
+        assertEquals(2, room.stats().connections());
+        get(room.submitSteps(newer, 0, steps(0, 1)));
+        assertEquals(List.of("same"), newer.next(RoomEvent.Steps.class).clientIds());
+        assertFalse(newer.closed.isDone());
+        older.drain().forEach(e -> assertFalse(e instanceof RoomEvent.Steps, "replaced peer got " + e));
+    }
+
+    @Test
+    void peersThatAreNotReplacedBySameClientIdCoexist() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer first = new RecordingPeer("y", false, true);
+        RecordingPeer second = new RecordingPeer("y", false, true);
+        join(room, first);
+        assertEquals(new Room.Joined(0, 2), join(room, second));
+        assertEquals(List.of("y", "y"), flush(room));
+        assertFalse(first.closed.isDone());
+    }
+
+    // ---- awareness ----------------------------------------------------------------------------------------
+
+    @Test
+    void awarenessIsRelayedSnapshottedAndRemovedWhenItsOwnerLeaves() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(room, a);
+        join(room, b);
+        long idA = AwarenessEntry.idForJsonClient(DOC, "a");
+
+        room.setJsonAwareness(a, "{\"user\":\"ann\",\"cursor\":1}");
+        RoomEvent.Awareness toB = b.next(RoomEvent.Awareness.class);
+        assertSame(a, toB.origin());
+        assertEquals(List.of(new AwarenessEntry(idA, 0, "{\"user\":\"ann\",\"cursor\":1}", "a")), toB.entries());
+        assertSame(a, a.next(RoomEvent.Awareness.class).origin(), "marked as a's own, so a's adapter skips it");
+
+        room.setJsonAwareness(a, "{\"user\":\"ann\",\"cursor\":5}");
+        assertEquals(1, b.next(RoomEvent.Awareness.class).entries().get(0).clock(), "clock advances");
+        a.next(RoomEvent.Awareness.class);
+
+        // a newcomer gets the latest states
+        RecordingPeer c = new RecordingPeer("c");
+        join(room, c);
+        room.sendAwareness(c);
+        RoomEvent.Awareness snapshot = c.next(RoomEvent.Awareness.class);
+        assertEquals(List.of(new AwarenessEntry(idA, 1, "{\"user\":\"ann\",\"cursor\":5}", "a")), snapshot.entries());
+
+        // a leaves: the others are told its state is gone
+        room.leave(a);
+        for (RecordingPeer p : List.of(b, c)) {
+            RoomEvent.Awareness removal = p.next(RoomEvent.Awareness.class);
+            assertNull(removal.origin());
+            assertEquals(1, removal.entries().size());
+            AwarenessEntry e = removal.entries().get(0);
+            assertEquals("a", e.jsonClientId());
+            assertEquals(idA, e.awarenessId());
+            assertTrue(e.removed());
+            assertEquals(2, e.clock());
+        }
+        RecordingPeer d = new RecordingPeer("d");
+        join(room, d);
+        room.sendAwareness(d);
+        flush(room);
+        d.assertNothingPending();
+        a.assertNothingPending();
+    }
+
+    @Test
+    void aClientClearsItsOwnAwarenessWithNull() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(room, a);
+        join(room, b);
+        room.setJsonAwareness(b, "{\"user\":\"bob\"}");
+        a.next(RoomEvent.Awareness.class);
+        room.setJsonAwareness(b, "null");
+        assertTrue(a.next(RoomEvent.Awareness.class).entries().get(0).removed());
+        room.leave(b);   // nothing left to remove
+        RecordingPeer c = new RecordingPeer("c");
+        join(room, c);
+        room.sendAwareness(c);
+        flush(room);
+        c.assertNothingPending();
+        a.assertNothingPending();   // b had no state left, so its leaving broadcasts nothing
+    }
+
+    // ---- catch-up -----------------------------------------------------------------------------------------
+
+    @Test
+    void catchUpSendsStepsInBatchesThenUpdateThenAwarenessThenSynced() throws Exception {
+        Room room = rooms(LONG_IDLE, 500, 2).acquire(DOC);
+        RecordingPeer w = new RecordingPeer("w");
+        join(room, w);
+        get(room.submitSteps(w, 0, steps(0, 5)));
+        w.next(RoomEvent.Steps.class);
+        byte[] first = YTestUpdates.insertText(7, "t", "hi");
+        byte[] second = YTestUpdates.appendAfter(9, 0, 7, 1, "!");
+        get(room.submitUpdate(w, first));
+        get(room.submitUpdate(w, second));
+        room.setJsonAwareness(w, "{\"user\":\"w\"}");
+        flush(room);
+        w.drain();
+
+        RecordingPeer late = new RecordingPeer("late");
+        join(room, late);
+        room.catchUp(late, 0, null);
+        List<Integer> batchVersions = new ArrayList<>();
+        List<String> allSteps = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            RoomEvent.Steps s = late.next(RoomEvent.Steps.class);
+            batchVersions.add(s.version());
+            allSteps.addAll(s.steps());
+            assertEquals(Collections.nCopies(s.steps().size(), "w"), s.clientIds());
+        }
+        assertEquals(List.of(0, 2, 4), batchVersions, "steps come in batches of steps-batch");
+        assertEquals(steps(0, 5), allSteps);
+        RoomEvent.Update state = late.next(RoomEvent.Update.class);
+        assertNull(state.origin());
+        assertEquals(Map.of(7L, 2L, 9L, 1L), YUpdates.decodeStateVector(YUpdates.stateVector(state.update())));
+        assertArrayEquals(YUpdates.merge(List.of(first, second)), state.update());
+        assertEquals("{\"user\":\"w\"}", late.next(RoomEvent.Awareness.class).entries().get(0).stateJson());
+        assertEquals(5, late.next(RoomEvent.Synced.class).version());
+        late.assertNothingPending();
+
+        // from version 3 with a state vector that has client 7: only the missing steps and client 9's insert
+        room.catchUp(late, 3, YUpdates.encodeStateVector(Map.of(7L, 2L)));
+        RoomEvent.Steps rest = late.next(RoomEvent.Steps.class);
+        assertEquals(3, rest.version());
+        assertEquals(steps(3, 2), rest.steps());
+        assertArrayEquals(second, late.next(RoomEvent.Update.class).update());
+        late.next(RoomEvent.Awareness.class);
+        assertEquals(5, late.next(RoomEvent.Synced.class).version());
+
+        // up to date (version at head, full state vector): nothing but awareness and synced
+        room.catchUp(late, 5, YUpdates.stateVector(YUpdates.merge(List.of(first, second))));
+        late.next(RoomEvent.Awareness.class);
+        late.next(RoomEvent.Synced.class);
+        // no version at all: no steps
+        room.catchUp(late, null, null);
+        late.next(RoomEvent.Update.class);
+        late.next(RoomEvent.Awareness.class);
+        late.next(RoomEvent.Synced.class);
+        flush(room);
+        late.assertNothingPending();
+    }
+
+    @Test
+    void catchUpOfAnEmptyDocumentIsJustSynced() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer p = new RecordingPeer("p");
+        join(room, p);
+        room.catchUp(p, 0, null);
+        assertEquals(0, p.next(RoomEvent.Synced.class).version());
+        flush(room);
+        p.assertNothingPending();
+    }
+
+    // ---- lifecycle ----------------------------------------------------------------------------------------
+
+    @Test
+    void anIdleRoomIsUnloadedAndReloadsItsHistoryFromTheStore() throws Exception {
+        Rooms rooms = rooms(Duration.ofMillis(50), 500, 500);
+        Room room = rooms.acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        join(room, a);
+        get(room.submitSteps(a, 0, steps(0, 2)));
+        a.next(RoomEvent.Steps.class);
+        byte[] update = YTestUpdates.insertText(7, "t", "kept");
+        get(room.submitUpdate(a, update));
+        room.leave(a);
+        rooms.release(room);
+
+        Await.until("the idle room to be unloaded", () -> rooms.find(DOC) == null);
+        assertEquals(0, rooms.size());
+
+        Room again = rooms.acquire(DOC);
+        assertNotSame(room, again);
+        RecordingPeer b = new RecordingPeer("b");
+        assertEquals(new Room.Joined(2, 1), join(again, b), "the version comes back from the store");
+        again.catchUp(b, 0, null);
+        RoomEvent.Steps s = b.next(RoomEvent.Steps.class);
+        assertEquals(steps(0, 2), s.steps());
+        assertEquals(List.of("a", "a"), s.clientIds());
+        assertArrayEquals(update, b.next(RoomEvent.Update.class).update());
+        assertEquals(2, b.next(RoomEvent.Synced.class).version());
+        assertEquals(1, again.stats().storedUpdates());
+
+        // the update log continues where it stopped (no sequence number reused)
+        get(again.submitUpdate(b, YTestUpdates.appendAfter(7, 4, 7, 3, "!")));
+        assertEquals(List.of(1L, 2L), store.updates(DOC).stream().map(Store.StoredUpdate::seq).toList());
+    }
+
+    @Test
+    void aRoomStillHeldByAConnectionIsNotUnloaded() throws Exception {
+        Rooms rooms = rooms(Duration.ofMillis(20), 500, 500);
+        Room room = rooms.acquire(DOC);
+        rooms.acquire(DOC);            // a second connection holds it too
+        rooms.release(room);           // one of them goes away
+        // the timer is single-threaded: a task due after the unload check runs after it
+        timer.schedule(() -> { }, 200, TimeUnit.MILLISECONDS).get(5, TimeUnit.SECONDS);
+        assertSame(room, rooms.find(DOC));
+        rooms.release(room);
+        Await.until("the room to be unloaded once nobody holds it", () -> rooms.find(DOC) == null);
+    }
+
+    @Test
+    void compactionMergesTheLogWithoutLosingState() throws Exception {
+        Room room = rooms(LONG_IDLE, 2, 500).acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        join(room, a);
+        byte[] u1 = YTestUpdates.insertText(7, "t", "a");
+        byte[] u2 = YTestUpdates.appendAfter(7, 1, 7, 0, "b");
+        byte[] u3 = YTestUpdates.appendAfter(7, 2, 7, 1, "c");
+        get(room.submitUpdate(a, u1));
+        get(room.submitUpdate(a, u2));   // reaches compaction-updates: log 1..2 is merged into one row at seq 2
+        Await.until("the first two updates to be compacted",
+                () -> store.updates(DOC).stream().map(Store.StoredUpdate::seq).toList().equals(List.of(2L)));
+        get(room.submitUpdate(a, u3));
+        assertEquals(List.of(2L, 3L), store.updates(DOC).stream().map(Store.StoredUpdate::seq).toList());
+        assertArrayEquals(YUpdates.merge(List.of(u1, u2)), store.updates(DOC).get(0).data());
+        Await.until("stats to count the compacted log", () -> room.stats().storedUpdates() == 2);
+
+        // a fresh room over the same store sees the whole state
+        Room reloaded = rooms().acquire(DOC);
+        RecordingPeer b = new RecordingPeer("b");
+        join(reloaded, b);
+        reloaded.catchUp(b, null, null);
+        byte[] state = b.next(RoomEvent.Update.class).update();
+        assertEquals(Map.of(7L, 3L), YUpdates.decodeStateVector(YUpdates.stateVector(state)));
+    }
+
+    @Test
+    void aFailedCommitClosesEveryPeerAndTheRoomIsReplaced() throws Exception {
+        Rooms rooms = rooms();
+        Room room = rooms.acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(room, a);
+        join(room, b);
+        store.close();   // every later write fails
+
+        get(room.submitSteps(a, 0, steps(0, 1)));   // accepted, then the commit fails
+        assertEquals(1011, a.closed.get(5, TimeUnit.SECONDS).code());
+        assertEquals(1011, b.closed.get(5, TimeUnit.SECONDS).code());
+        assertFalse(a.drain().stream().anyMatch(e -> e instanceof RoomEvent.Steps), "uncommitted steps not sent");
+        Room.RefusedException refused = assertInstanceOf(Room.RefusedException.class,
+                failure(room.submitSteps(a, 0, steps(0, 1))));
+        assertEquals("room-unavailable", refused.code());
+        assertNotSame(room, rooms.acquire(DOC), "the next connection gets a fresh room");
+    }
+}
