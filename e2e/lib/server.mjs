@@ -194,6 +194,11 @@ export class ServerProcess {
       const port = await Promise.race([ready, timeout]);
       if (!(port > 0 && port < 65536)) throw new Error(`server reported an invalid port ${port}` + this.#describeOutput());
       this.#port = port;
+      // A running server must not keep the test process alive on its own (a test that forgets
+      // dispose() would otherwise hang the run); the exit hook kills it when the process ends.
+      child.unref();
+      child.stdout.unref?.();
+      child.stderr.unref?.();
       return this;
     } catch (err) {
       killGroupSync(child, 'SIGKILL');
@@ -228,7 +233,9 @@ export class ServerProcess {
     const child = this.#child;
     if (!child) return { code: null, signal: null };
     killGroupSync(child, 'SIGKILL');
-    return waitForExit(child);
+    const exited = await withTimeout(waitForExit(child), STOP_GRACE_MS); // the timer keeps us alive meanwhile
+    if (!exited) throw new Error(`server pid ${child.pid} did not exit within ${STOP_GRACE_MS} ms of SIGKILL`);
+    return exited;
   }
 
   /** Stop (if running) and start again on the same database; the port is a new random one. */
