@@ -64,15 +64,24 @@ final class StructWriter {
         }
         startStruct(client, clock);
         byte[] src = t.bytes(row);
+        int inf = t.info[row];
+        // yjs only reads parentSub when the item has no origins (otherwise it is implied by the neighbours), so a
+        // decoded item with an origin has none and yjs writes its flag cleared
+        boolean parentSub = (inf & StructTable.BIT_PARENT_SUB) != 0
+                && (inf & (StructTable.BIT_ORIGIN | StructTable.BIT_RIGHT_ORIGIN)) == 0;
         if (offset == 0) {
-            body.writeBytes(src, t.start[row], t.end[row] - t.start[row]);
+            int from = t.start[row];
+            if ((inf & StructTable.BIT_PARENT_SUB) != 0 && !parentSub) {
+                body.writeByte(inf & ~StructTable.BIT_PARENT_SUB);
+                from++;
+            }
+            body.writeBytes(src, from, t.end[row] - from);
             return;
         }
         // A split item gets the preceding unit as its origin, which makes its parent implicit (not written);
-        // right origin and the parentSub flag stay.
-        int inf = t.info[row];
+        // the right origin and the parentSub flag stay.
         int ref = inf & StructTable.CONTENT_MASK;
-        body.writeByte(StructTable.BIT_ORIGIN | (inf & (StructTable.BIT_RIGHT_ORIGIN | StructTable.BIT_PARENT_SUB)) | ref);
+        body.writeByte(StructTable.BIT_ORIGIN | (inf & StructTable.BIT_RIGHT_ORIGIN) | (parentSub ? StructTable.BIT_PARENT_SUB : 0) | ref);
         body.writeVarUint(client).writeVarUint(clock - 1);
         int ro = t.rightOrigin[row];
         if (ro >= 0) {

@@ -2,6 +2,7 @@ package dev.collab.yjs;
 
 import dev.collab.yjs.Lib0Reader.MalformedException;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,12 +57,19 @@ public final class YUpdates {
     }
 
     /**
-     * The merge loop of yjs's mergeUpdates. yjs keeps one reader per update, re-sorts all readers (stable sort by
-     * head: client descending, clock ascending) on every step and works on the first. Only the first reader ever
-     * moves, so among readers with equal heads the one touched most recently is first, and initially the earlier
-     * update. A heap ordered by (client, clock, recency) picks the same reader in O(log n) per step.
+     * The merge loop of yjs's mergeUpdates. yjs keeps one reader per update, re-sorts all readers on every step
+     * (by head: client descending, clock ascending) and works on the first one.
+     *
+     * <p>Only the first reader ever moves, so while the comparator is consistent the sorted array is ordered by
+     * (head, recency): among equal heads the reader touched most recently is first, initially the earlier update.
+     * A heap with that order picks the same reader in O(log n) per step. The comparator is inconsistent when equal
+     * heads differ in kind (GC vs Item); while such a tie exists the array and V8's sort are replayed exactly
+     * ({@link V8ArraySort}), then the heap takes over again.
      */
     private static final class Merger {
+        /** Comparisons spent replaying sorts before giving up on V8's exact tie order (then: any valid order). */
+        private static final long REPLAY_BUDGET = 200_000_000L;
+
         private final StructTable t;
         private final int[] next;
         private final int[] stop;
@@ -70,6 +78,15 @@ public final class YUpdates {
         private final int[] heap;
         private int heapSize;
         private long touches;
+
+        // yjs's reader array, kept only while replaying; heads are counted per id to notice GC/Item ties
+        private final int[] order;
+        private int orderSize;
+        private boolean replaying;
+        private long replayWork;
+        private final Map<HeadId, int[]> headKinds = new HashMap<>();
+        private int mixedIds;
+        private int last = -1;
 
         // the pending struct ("currWrite" in yjs): a row written from an offset, or a GC/Skip of its own extent
         private boolean pending;
@@ -80,6 +97,9 @@ public final class YUpdates {
         private long pClock;
         private long pLength;
 
+        private record HeadId(long client, long clock) {
+        }
+
         Merger(StructTable t, int[] next, int[] stop, StructWriter writer) {
             this.t = t;
             this.next = next;
@@ -88,11 +108,13 @@ public final class YUpdates {
             int n = next.length;
             recency = new long[n];
             heap = new int[n];
+            order = new int[n];
             for (int u = 0; u < n; u++) {
                 recency[u] = -u;
                 skipSkips(u);
                 if (next[u] < stop[u]) {
                     heap[heapSize++] = u;
+                    countHead(next[u], 1);
                 }
             }
             for (int i = heapSize / 2 - 1; i >= 0; i--) {
@@ -116,71 +138,182 @@ public final class YUpdates {
             skipSkips(u);
         }
 
+        private void countHead(int row, int delta) {
+            HeadId id = new HeadId(t.client[row], t.clock[row]);
+            int[] kinds = headKinds.computeIfAbsent(id, k -> new int[2]);
+            boolean wasMixed = kinds[0] > 0 && kinds[1] > 0;
+            kinds[t.info[row] == StructTable.GC ? 0 : 1] += delta;
+            boolean isMixed = kinds[0] > 0 && kinds[1] > 0;
+            mixedIds += (isMixed ? 1 : 0) - (wasMixed ? 1 : 0);
+            if (kinds[0] == 0 && kinds[1] == 0) {
+                headKinds.remove(id);
+            }
+        }
+
         void run() {
-            while (heapSize > 0) {
-                int u = heap[0];
-                int h = head(u);
-                long firstClient = t.client[h];
-                boolean drain = true;
-                if (!pending) {
-                    take(h, 0);
-                    advance(u);
-                    pending = true;
-                } else {
-                    long pEnd = pClock + pLength;
-                    boolean iterated = false;
-                    // drop heads already covered by what was written (the client test compares across clients
-                    // when inputs list clients out of order; kept as yjs does it)
-                    while (h >= 0 && t.endClock(h) <= pEnd && t.client[h] >= pClient) {
-                        advance(u);
-                        h = head(u);
-                        iterated = true;
+            while (true) {
+                int u = select();
+                if (u < 0) {
+                    break;
+                }
+                int firstHead = head(u);
+                step(u);
+                int newHead = head(u);
+                if (newHead != firstHead) {
+                    countHead(firstHead, -1);
+                    if (newHead >= 0) {
+                        countHead(newHead, 1);
                     }
-                    if (h < 0 || t.client[h] != firstClient || (iterated && t.clock[h] > pEnd)) {
-                        // this reader moved on; another one may hold what comes next
-                        drain = false;
-                    } else if (firstClient != pClient) {
-                        emit();
-                        take(h, 0);
-                        advance(u);
-                    } else if (pEnd < t.clock[h]) {
-                        // a gap in this client's clocks: fill it with a Skip (the pending struct is never a Skip
-                        // here, since a Skip is always replaced by the drain below right after being created)
-                        emit();
-                        pKind = StructTable.SKIP;
-                        pRow = -1;
-                        pOffset = 0;
-                        pClock = pEnd;
-                        pLength = t.clock[h] - pEnd;
+                }
+                last = u;
+                if (!replaying) {
+                    if (newHead < 0) {
+                        heap[0] = heap[--heapSize];
                     } else {
-                        long overlap = pEnd - t.clock[h];
-                        if (pKind == StructTable.GC && t.info[h] == StructTable.GC) {
-                            // GC.mergeWith: grow the pending GC; the reader stays (its head is now covered)
-                            pLength += t.length[h] - overlap;
-                        } else {
-                            // Item.mergeWith never succeeds on decoded items (they have no right neighbour)
-                            emit();
-                            take(h, overlap);
-                            advance(u);
-                        }
+                        recency[u] = ++touches;
                     }
+                    siftDown(0);
                 }
-                if (drain) {
-                    for (h = head(u); h >= 0 && t.client[h] == firstClient && t.clock[h] == pClock + pLength; h = head(u)) {
-                        emit();
-                        take(h, 0);
-                        advance(u);
-                    }
-                }
-                if (head(u) < 0) {
-                    heap[0] = heap[--heapSize];
-                } else {
-                    recency[u] = ++touches;
-                }
-                siftDown(0);
             }
             if (pending) {
                 emit();
+            }
+        }
+
+        /** The reader yjs would put first after this step's sort, or -1 when all are done. */
+        private int select() {
+            if (!replaying && mixedIds > 0 && replayWork < REPLAY_BUDGET) {
+                startReplay();
+            }
+            if (!replaying) {
+                return heapSize > 0 ? heap[0] : -1;
+            }
+            int m = 0;
+            for (int i = 0; i < orderSize; i++) {
+                if (head(order[i]) >= 0) {
+                    order[m++] = order[i];
+                }
+            }
+            orderSize = m;
+            if (m == 0) {
+                return -1;
+            }
+            V8ArraySort.sort(order, m, this::yjsCompare);
+            replayWork += m;
+            if (mixedIds == 0 || replayWork >= REPLAY_BUDGET) {
+                stopReplay();
+            }
+            return order[0];
+        }
+
+        /** Rebuilds yjs's array: the reader just worked on first, the others in sorted order. */
+        private void startReplay() {
+            orderSize = 0;
+            if (last < 0) {
+                for (int u = 0; u < next.length; u++) {
+                    if (head(u) >= 0) {
+                        order[orderSize++] = u;
+                    }
+                }
+            } else {
+                Integer[] others = new Integer[heapSize];
+                int k = 0;
+                for (int i = 0; i < heapSize; i++) {
+                    if (heap[i] != last) {
+                        others[k++] = heap[i];
+                    }
+                }
+                Arrays.sort(others, 0, k, (a, b) -> before(a, b) ? -1 : before(b, a) ? 1 : 0);
+                if (head(last) >= 0) {
+                    order[orderSize++] = last;
+                }
+                for (int i = 0; i < k; i++) {
+                    order[orderSize++] = others[i];
+                }
+            }
+            replaying = true;
+        }
+
+        /** The array is sorted consistently again: its positions become the heap's recency order. */
+        private void stopReplay() {
+            long base = touches + orderSize;
+            for (int i = 0; i < orderSize; i++) {
+                recency[order[i]] = base - i;
+                heap[i] = order[i];
+            }
+            touches = base;
+            heapSize = orderSize;
+            for (int i = heapSize / 2 - 1; i >= 0; i--) {
+                siftDown(i);
+            }
+            replaying = false;
+        }
+
+        /** yjs's comparator, including its answer "less" for equal heads of different kinds. */
+        private int yjsCompare(int a, int b) {
+            int ha = next[a];
+            int hb = next[b];
+            if (t.client[ha] != t.client[hb]) {
+                return t.client[ha] > t.client[hb] ? -1 : 1;
+            }
+            if (t.clock[ha] != t.clock[hb]) {
+                return t.clock[ha] < t.clock[hb] ? -1 : 1;
+            }
+            return (t.info[ha] == StructTable.GC) == (t.info[hb] == StructTable.GC) ? 0 : -1;
+        }
+
+        /** One step of yjs's loop on reader u, which holds the smallest head. */
+        private void step(int u) {
+            int h = head(u);
+            long firstClient = t.client[h];
+            if (!pending) {
+                take(h, 0);
+                advance(u);
+                pending = true;
+            } else {
+                long pEnd = pClock + pLength;
+                boolean iterated = false;
+                // drop heads already covered by what was written (the client test compares across clients
+                // when inputs list clients out of order; kept as yjs does it)
+                while (h >= 0 && t.endClock(h) <= pEnd && t.client[h] >= pClient) {
+                    advance(u);
+                    h = head(u);
+                    iterated = true;
+                }
+                if (h < 0 || t.client[h] != firstClient || (iterated && t.clock[h] > pEnd)) {
+                    return; // this reader moved on; another one may hold what comes next
+                }
+                if (firstClient != pClient) {
+                    emit();
+                    take(h, 0);
+                    advance(u);
+                } else if (pEnd < t.clock[h]) {
+                    // a gap in this client's clocks: fill it with a Skip (the pending struct is never a Skip
+                    // here, since a Skip is always replaced by the drain below right after being created)
+                    emit();
+                    pKind = StructTable.SKIP;
+                    pRow = -1;
+                    pOffset = 0;
+                    pClock = pEnd;
+                    pLength = t.clock[h] - pEnd;
+                } else {
+                    long overlap = pEnd - t.clock[h];
+                    if (pKind == StructTable.GC && t.info[h] == StructTable.GC) {
+                        // GC.mergeWith: grow the pending GC; the reader stays (its head is now covered)
+                        pLength += t.length[h] - overlap;
+                    } else {
+                        // Item.mergeWith never succeeds on decoded items (they have no right neighbour)
+                        emit();
+                        take(h, overlap);
+                        advance(u);
+                    }
+                }
+            }
+            // write on from this reader while it continues the same client without a gap
+            for (h = head(u); h >= 0 && t.client[h] == firstClient && t.clock[h] == pClock + pLength; h = head(u)) {
+                emit();
+                take(h, 0);
+                advance(u);
             }
         }
 
@@ -215,6 +348,9 @@ public final class YUpdates {
         }
 
         private void siftDown(int i) {
+            if (heapSize == 0) {
+                return;
+            }
             int x = heap[i];
             while (true) {
                 int c = 2 * i + 1;
@@ -230,9 +366,7 @@ public final class YUpdates {
                 heap[i] = heap[c];
                 i = c;
             }
-            if (heapSize > 0) {
-                heap[i] = x;
-            }
+            heap[i] = x;
         }
     }
 

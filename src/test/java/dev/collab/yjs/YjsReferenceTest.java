@@ -1,0 +1,162 @@
+package dev.collab.yjs;
+
+import static dev.collab.yjs.YjsFixtures.assertSameBytes;
+import static dev.collab.yjs.YjsFixtures.byteList;
+import static dev.collab.yjs.YjsFixtures.bytes;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import jakarta.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Checks the Java engine against the real yjs package: byte equality of state vectors, merges and diffs with
+ * yjs's own results, and (through e2e/yjs-fixtures/verify.mjs) that yjs applies the Java outputs to the
+ * expected document content.
+ */
+class YjsReferenceTest {
+    private static final Path JAVA_OUT = Path.of("target/yjs-fixtures-java");
+
+    private static Stream<DynamicTest> perFixture(String what, java.util.function.Consumer<JsonObject> check) {
+        return YjsFixtures.load().stream()
+                .map(f -> DynamicTest.dynamicTest(what + " " + f.getString("name"), () -> check.accept(f)));
+    }
+
+    private static List<JsonObject> cases(JsonObject fixture, String key) {
+        return fixture.getJsonArray(key).getValuesAs(JsonObject.class);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> stateVectorsEqualYjs() {
+        return perFixture("state vectors", f -> {
+            String name = f.getString("name");
+            int i = 0;
+            for (JsonObject u : cases(f, "updates")) {
+                assertSameBytes(bytes(u, "sv"), YUpdates.stateVector(bytes(u, "update")), name + " update " + i++);
+            }
+            for (JsonObject m : cases(f, "merges")) {
+                assertSameBytes(bytes(m, "sv"), YUpdates.stateVector(bytes(m, "output")), name + " merge " + m.getString("name"));
+            }
+            for (JsonObject d : cases(f, "diffs")) {
+                assertSameBytes(bytes(d, "outputSv"), YUpdates.stateVector(bytes(d, "output")), name + " diff " + d.getString("name"));
+            }
+        });
+    }
+
+    /**
+     * Fixtures marked {@code byteExact: false} hold JSON content that is not in JSON.stringify form. yjs parses and
+     * re-stringifies such content when it re-encodes an item; the engine copies items verbatim, so the bytes differ
+     * while the meaning is the same. Those cases are checked by content only (verify.mjs, below).
+     */
+    private static boolean byteExact(JsonObject fixture) {
+        return fixture.getBoolean("byteExact", true);
+    }
+
+    @TestFactory
+    Stream<DynamicTest> mergesEqualYjs() {
+        // mergeUpdates' reader order (V8's sort included), splitting and GC joining are followed exactly
+        return perFixture("merges", f -> {
+            if (!byteExact(f)) {
+                return;
+            }
+            for (JsonObject m : cases(f, "merges")) {
+                assertSameBytes(bytes(m, "output"), YUpdates.merge(byteList(m, "inputs")), f.getString("name") + " merge " + m.getString("name"));
+            }
+        });
+    }
+
+    @TestFactory
+    Stream<DynamicTest> diffsEqualYjs() {
+        return perFixture("diffs", f -> {
+            if (!byteExact(f)) {
+                return;
+            }
+            for (JsonObject d : cases(f, "diffs")) {
+                assertSameBytes(bytes(d, "output"), YUpdates.diff(bytes(d, "update"), bytes(d, "sv")), f.getString("name") + " diff " + d.getString("name"));
+            }
+        });
+    }
+
+    @TestFactory
+    Stream<DynamicTest> yjsOutputsValidate() {
+        return perFixture("validate", f -> {
+            for (JsonObject u : cases(f, "updates")) {
+                byte[] update = bytes(u, "update");
+                YUpdates.validate(update);
+                if (YUpdates.isEmpty(update)) {
+                    // e.g. a sync message to an up-to-date peer: no structs, so nothing in the state vector
+                    assertSameBytes(new byte[] {0}, YUpdates.stateVector(update), "empty update's state vector");
+                }
+            }
+            for (JsonObject m : cases(f, "merges")) {
+                YUpdates.validate(bytes(m, "output"));
+                m.getJsonArray("inputs").getValuesAs(jakarta.json.JsonString.class)
+                        .forEach(s -> YUpdates.validate(Base64.getDecoder().decode(s.getString())));
+            }
+            for (JsonObject d : cases(f, "diffs")) {
+                YUpdates.validate(bytes(d, "output"));
+                // the decoded state vector re-encodes to the same bytes (yjs writes clients in descending order)
+                assertSameBytes(bytes(d, "sv"), YUpdates.encodeStateVector(YUpdates.decodeStateVector(bytes(d, "sv"))), "sv round trip " + d.getString("name"));
+            }
+        });
+    }
+
+    /** The replay of V8's sort used for yjs's inconsistent reader comparator gives Node's permutations. */
+    @Test
+    void v8SortReplayMatchesNode() throws IOException {
+        YjsFixtures.load();
+        JsonObject fixture = YjsFixtures.read(YjsFixtures.DIR.resolve("v8-sort.json"));
+        int n = 0;
+        for (JsonObject c : cases(fixture, "cases")) {
+            var elems = c.getJsonArray("elems");
+            int size = elems.size();
+            int[] ids = new int[size];
+            long[] key = new long[size];
+            int[] kind = new int[size];
+            for (int i = 0; i < size; i++) {
+                var e = elems.getJsonArray(i);
+                ids[i] = e.getInt(0);
+                key[ids[i]] = e.getInt(1);
+                kind[ids[i]] = e.getInt(2);
+            }
+            V8ArraySort.sort(ids, size, (a, b) -> key[a] != key[b] ? Long.compare(key[a], key[b]) : kind[a] == kind[b] ? 0 : -1);
+            int[] expected = c.getJsonArray("sorted").stream().mapToInt(v -> ((jakarta.json.JsonNumber) v).intValue()).toArray();
+            assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(ids), "case " + n + " (" + size + " elements, V8 " + fixture.getString("v8") + ")");
+            n++;
+        }
+    }
+
+    /** Java's merge and diff outputs, applied by yjs to fresh documents, give the expected content. */
+    @Test
+    void yjsAppliesJavaOutputsToTheExpectedContent() throws IOException {
+        List<JsonObject> fixtures = YjsFixtures.load();
+        Files.createDirectories(JAVA_OUT);
+        Base64.Encoder b64 = Base64.getEncoder();
+        for (JsonObject f : fixtures) {
+            StringBuilder json = new StringBuilder("{\"merges\":[");
+            String sep = "";
+            for (JsonObject m : cases(f, "merges")) {
+                json.append(sep).append('"').append(b64.encodeToString(YUpdates.merge(byteList(m, "inputs")))).append('"');
+                sep = ",";
+            }
+            json.append("],\"diffs\":[");
+            sep = "";
+            for (JsonObject d : cases(f, "diffs")) {
+                json.append(sep).append('"').append(b64.encodeToString(YUpdates.diff(bytes(d, "update"), bytes(d, "sv")))).append('"');
+                sep = ",";
+            }
+            json.append("]}");
+            Files.writeString(JAVA_OUT.resolve(f.getString("name") + ".json"), json, StandardCharsets.UTF_8);
+        }
+        YjsFixtures.NodeResult r = YjsFixtures.node("e2e/yjs-fixtures/verify.mjs", YjsFixtures.DIR.toString(), JAVA_OUT.toString());
+        assertEquals(0, r.exitCode(), "verify.mjs reported failures:\n" + r.output());
+    }
+}
