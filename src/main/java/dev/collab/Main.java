@@ -1,5 +1,8 @@
 package dev.collab;
 
+import dev.collab.auth.AccessPolicy;
+import dev.collab.auth.JwtAccessPolicy;
+import dev.collab.config.Logging;
 import dev.collab.config.Settings;
 import dev.collab.http.AdminService;
 import dev.collab.protocol.hocuspocus.HocuspocusLimits;
@@ -10,12 +13,15 @@ import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
 import dev.collab.store.SqliteStore;
 import dev.collab.transport.ConnectionManager;
+import dev.collab.transport.TransportEvents;
+import dev.collab.transport.TransportLimits;
 import dev.collab.transport.UpgradeRefusals;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.staticcontent.StaticContentService;
 import io.helidon.webserver.websocket.WsConfig;
 import io.helidon.webserver.websocket.WsRouting;
 
+import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -28,6 +34,7 @@ public final class Main {
 
     public static void main(String[] args) {
         Settings settings = Settings.load();
+        Logging.configure(settings.logLevel());
         CollabServer server = CollabServer.start(settings);
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "collab-shutdown"));
         // the e2e harness and scripts wait for this exact line
@@ -45,18 +52,23 @@ public final class Main {
             ScheduledExecutorService timer = Executors.newScheduledThreadPool(1,
                     Thread.ofPlatform().name("collab-timer").daemon().factory());
             Rooms rooms = new Rooms(store, new RoomSettings(settings.roomIdleUnload(), settings.compactionUpdates(),
-                    settings.compactionBytes(), settings.stepsBatch()), timer);
-            ConnectionManager connections = new ConnectionManager(timer, settings.maxMessageBytes(),
-                    settings.outboundQueueBytes(), settings.pingInterval());
-            JsonProtocol json = new JsonProtocol(rooms);
-            YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms);
-            HocuspocusProtocol hocuspocus = new HocuspocusProtocol(rooms, HocuspocusLimits.DEFAULT);
+                    settings.compactionBytes(), settings.stepsBatch(), settings.maxConnectionsPerDocument()), timer);
+            ConnectionManager connections = new ConnectionManager(timer, new TransportLimits(
+                    settings.maxMessageBytes(), settings.outboundQueueBytes(), settings.pingInterval(),
+                    settings.allowedOrigins(), settings.maxConnectionsPerIp(), settings.messagesPerSecond(),
+                    settings.authTimeout(), settings.trustedProxies()), TransportEvents.NONE);
+            AccessPolicy access = accessPolicy(settings);
+            JsonProtocol json = new JsonProtocol(rooms, access);
+            YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms, access);
+            HocuspocusProtocol hocuspocus = new HocuspocusProtocol(rooms, new HocuspocusLimits(
+                    settings.maxDocumentsPerSocket(), HocuspocusLimits.DEFAULT.maxPendingFrames(),
+                    HocuspocusLimits.DEFAULT.maxPendingBytes()), access);
             String yWebsocketPath = YWebsocketProtocol.PREFIX + "*";
             WsRouting.Builder ws = WsRouting.builder()
                     .endpoint(JsonProtocol.PATH, connections.endpoint("json", json))
                     .endpoint(yWebsocketPath, connections.endpoint("y-websocket", yWebsocket))
                     .endpoint(HocuspocusProtocol.PATH, connections.endpoint("hocuspocus", hocuspocus));
-            UpgradeRefusals refusals = new UpgradeRefusals().add(JsonProtocol.PATH, json)
+            UpgradeRefusals refusals = new UpgradeRefusals(connections).add(JsonProtocol.PATH, json)
                     .add(yWebsocketPath, yWebsocket).add(HocuspocusProtocol.PATH, hocuspocus);
             WebServer web = WebServer.builder()
                     .host(settings.host())
@@ -76,6 +88,16 @@ public final class Main {
             return new CollabServer(web, connections, rooms, store, timer);
         }
 
+        private static AccessPolicy accessPolicy(Settings settings) {
+            if (settings.authEnabled()) {
+                return new JwtAccessPolicy(settings.authSecret(), Clock.systemUTC());
+            }
+            LOG.log(System.Logger.Level.WARNING, "*** COLLAB_AUTH_SECRET is not set: this server is OPEN — anyone who"
+                    + " can reach it may read and change every document. Set COLLAB_AUTH_SECRET to require"
+                    + " signed access tokens. ***");
+            return AccessPolicy.open();
+        }
+
         /** The built editor and admin pages, when present (./collab run builds them). */
         private static void webPages(Settings settings, io.helidon.webserver.http.HttpRouting.Builder routing) {
             if (java.nio.file.Files.isRegularFile(settings.webDir().resolve("index.html"))) {
@@ -91,13 +113,18 @@ public final class Main {
             return web.port();
         }
 
-        /** Closes connections (1001), stops accepting, then lets the store finish every queued commit. */
+        /**
+         * Graceful stop: refuse new upgrades, close every WebSocket with 1012 (service restart: stock clients
+         * reconnect by themselves), stop the web server, let the store commit every queued write, exit.
+         */
         public void stop() {
-            connections.close();
+            LOG.log(System.Logger.Level.INFO, "stopping: closing connections with 1012");
+            connections.closeAll(1012, "server restarting", 3000);
             web.stop();
             rooms.close();
             store.close();
             timer.shutdownNow();
+            LOG.log(System.Logger.Level.INFO, "stopped; every committed change is in {0}", store);
         }
     }
 }

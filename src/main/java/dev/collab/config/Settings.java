@@ -5,6 +5,8 @@ import io.helidon.config.ConfigSources;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
@@ -26,7 +28,16 @@ public record Settings(
         int compactionUpdates,
         long compactionBytes,
         int stepsBatch,
-        Path webDir) {
+        Path webDir,
+        String authSecret,
+        List<String> allowedOrigins,
+        int maxConnectionsPerDocument,
+        int maxConnectionsPerIp,
+        int maxDocumentsPerSocket,
+        int messagesPerSecond,
+        Duration authTimeout,
+        List<String> trustedProxies,
+        String logLevel) {
 
     public Settings {
         require(port >= 0 && port <= 65535, "server.port must be 0..65535");
@@ -35,6 +46,12 @@ public record Settings(
         require(compactionUpdates >= 2, "collab.compaction-updates must be at least 2");
         require(stepsBatch >= 1, "collab.steps-batch must be at least 1");
         require(!pingInterval.isNegative() && !pingInterval.isZero(), "collab.ping-interval-seconds must be > 0");
+        require(maxConnectionsPerDocument >= 1, "collab.max-connections-per-document must be at least 1");
+        require(maxConnectionsPerIp >= 1, "collab.max-connections-per-ip must be at least 1");
+        require(maxDocumentsPerSocket >= 1, "collab.max-documents-per-socket must be at least 1");
+        require(messagesPerSecond >= 1, "collab.messages-per-second must be at least 1");
+        allowedOrigins = List.copyOf(allowedOrigins);
+        trustedProxies = List.copyOf(trustedProxies);
     }
 
     private static void require(boolean ok, String message) {
@@ -70,12 +87,25 @@ public record Settings(
                 parseInt(get, "collab.compaction-updates"),
                 parseLong(get, "collab.compaction-bytes"),
                 parseInt(get, "collab.steps-batch"),
-                Path.of(get.apply("collab.web-dir")));
+                Path.of(get.apply("collab.web-dir")),
+                get.apply("collab.auth-secret"),
+                list(get.apply("collab.allowed-origins")),
+                parseInt(get, "collab.max-connections-per-document"),
+                parseInt(get, "collab.max-connections-per-ip"),
+                parseInt(get, "collab.max-documents-per-socket"),
+                parseInt(get, "collab.messages-per-second"),
+                Duration.ofSeconds(parseLong(get, "collab.auth-timeout-seconds")),
+                list(get.apply("collab.trusted-proxies")),
+                get.apply("collab.log-level").toUpperCase(Locale.ROOT));
     }
 
     /** server.port -> SERVER_PORT, collab.db-path -> COLLAB_DB_PATH. */
     public static String envName(String key) {
         return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static List<String> list(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
     private static int parseInt(Function<String, String> get, String key) {
@@ -89,6 +119,10 @@ public record Settings(
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(key + " (" + envName(key) + ") must be a whole number, got '" + v + "'");
         }
+    }
+
+    public boolean authEnabled() {
+        return authSecret != null && !authSecret.isEmpty();
     }
 
     public boolean adminEnabled() {

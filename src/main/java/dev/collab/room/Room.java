@@ -32,7 +32,7 @@ public final class Room {
         record Invalid(String code, String message) implements StepsOutcome { }
     }
 
-    /** Refused write (bad update, read-only peer, broken room): the adapter reports {@code code} to the client. */
+    /** Refused write (read-only or departed peer, full room, storage failure): the adapter reports {@code code}. */
     public static final class RefusedException extends RuntimeException {
         private final String code;
 
@@ -61,7 +61,6 @@ public final class Room {
     private final Map<Long, AwarenessEntry> awareness = new HashMap<>();
     private final Map<Long, Peer> awarenessOwners = new HashMap<>();
     private boolean loaded;
-    private boolean broken;
     private int committedVersion;
     private int acceptedVersion;                                       // committed + in flight
     private long nextSeq;
@@ -96,10 +95,6 @@ public final class Room {
         return stats;
     }
 
-    boolean isBroken() {
-        return broken;
-    }
-
     // ---- membership ----------------------------------------------------------------------------------------
 
     /**
@@ -115,6 +110,10 @@ public final class Room {
                         other.close(4001, "replaced by a newer connection with the same clientID");
                     }
                 }
+            }
+            if (peers.size() >= settings.maxConnectionsPerDocument()) {
+                throw new RefusedException("document-full", "the document already has "
+                        + settings.maxConnectionsPerDocument() + " connections");
             }
             peers.put(peer, joinCounter++);
             publishStats();
@@ -163,32 +162,49 @@ public final class Room {
      * the submitter. A stale version is a conflict; the submitter resyncs and rebases.
      */
     public CompletableFuture<StepsOutcome> submitSteps(Peer peer, int version, List<String> steps) {
-        return call(() -> {
-            if (!peer.canWrite()) {
-                return new StepsOutcome.Invalid("read-only", "this connection may not change the document");
+        CompletableFuture<StepsOutcome> outcome = new CompletableFuture<>();
+        owner.execute(() -> {
+            try {
+                ensureLoaded();
+            } catch (RuntimeException e) {
+                outcome.completeExceptionally(e);
+                return;
             }
-            if (version < 0 || version > acceptedVersion) {
-                return new StepsOutcome.Invalid("invalid-version",
-                        "version " + version + " is outside 0.." + acceptedVersion);
+            if (!peers.containsKey(peer)) {
+                outcome.complete(new StepsOutcome.Invalid("not-joined", "this connection is not in the document's room"));
+            } else if (!peer.canWrite()) {
+                outcome.complete(new StepsOutcome.Invalid("read-only", "this connection may not change the document"));
+            } else if (version < 0 || version > acceptedVersion) {
+                outcome.complete(new StepsOutcome.Invalid("invalid-version",
+                        "version " + version + " is outside 0.." + committedVersion));
+            } else if (version != committedVersion || acceptedVersion != committedVersion) {
+                // stale, or based on steps still being committed: the client resyncs and rebases
+                outcome.complete(new StepsOutcome.Conflict(committedVersion));
+            } else {
+                commitSteps(peer, version, steps, outcome);
             }
-            if (version != acceptedVersion) {
-                return new StepsOutcome.Conflict(committedVersion);
-            }
-            acceptedVersion += steps.size();
-            String clientId = peer.clientId();
-            inFlight.incrementAndGet();
-            store.appendSteps(documentId, version, steps, clientId).whenComplete((ok, error) -> owner.execute(() -> {
-                inFlight.decrementAndGet();
-                if (error != null) {
-                    fail("committing steps", error);
-                    return;
-                }
-                committedVersion = version + steps.size();
-                publishStats();
-                broadcast(new RoomEvent.Steps(version, steps, Collections.nCopies(steps.size(), clientId)));
-            }));
-            return new StepsOutcome.Accepted(version + steps.size());
         });
+        return outcome;
+    }
+
+    /** One steps write in flight per room, so a failed commit can never leave a gap in the versions. */
+    private void commitSteps(Peer peer, int version, List<String> steps, CompletableFuture<StepsOutcome> outcome) {
+        acceptedVersion = version + steps.size();
+        String clientId = peer.clientId();
+        inFlight.incrementAndGet();
+        store.appendSteps(documentId, version, steps, clientId).whenComplete((ok, error) -> owner.execute(() -> {
+            inFlight.decrementAndGet();
+            if (error != null) {
+                acceptedVersion = committedVersion;
+                LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing steps failed", error);
+                outcome.complete(new StepsOutcome.Invalid("storage-failure", "the steps could not be stored"));
+                return;
+            }
+            committedVersion = acceptedVersion;
+            publishStats();
+            broadcast(new RoomEvent.Steps(version, steps, Collections.nCopies(steps.size(), clientId)));
+            outcome.complete(new StepsOutcome.Accepted(committedVersion));
+        }));
     }
 
     // ---- Yjs -----------------------------------------------------------------------------------------------
@@ -202,6 +218,9 @@ public final class Room {
         owner.execute(() -> {
             try {
                 ensureLoaded();
+                if (!peers.containsKey(peer)) {
+                    throw new RefusedException("not-joined", "this connection is not in the document's room");
+                }
                 if (!peer.canWrite()) {
                     throw new RefusedException("read-only", "this connection may not change the document");
                 }
@@ -219,8 +238,8 @@ public final class Room {
             store.appendUpdate(documentId, seq, update).whenComplete((ok, error) -> owner.execute(() -> {
                 inFlight.decrementAndGet();
                 if (error != null) {
-                    done.completeExceptionally(new RefusedException("storage-failure", "the update was not stored"));
-                    fail("committing an update", error);
+                    LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing an update failed", error);
+                    done.completeExceptionally(new RefusedException("storage-failure", "the update could not be stored"));
                     return;
                 }
                 lastCommittedSeq = seq;
@@ -240,12 +259,12 @@ public final class Room {
 
     /** Sends {@code peer} the room's state vector (the server's sync step 1). */
     public void sendStateVector(Peer peer) {
-        run(() -> peer.deliver(new RoomEvent.SyncStep1(YUpdates.stateVector(state()))));
+        run(peer, () -> peer.deliver(new RoomEvent.SyncStep1(YUpdates.stateVector(state()))));
     }
 
     /** Answers a client's sync step 1: what its state vector lacks (sync step 2). */
     public void answerSyncStep1(Peer peer, byte[] clientStateVector) {
-        run(() -> peer.deliver(new RoomEvent.SyncStep2(diffFor(clientStateVector))));
+        run(peer, () -> peer.deliver(new RoomEvent.SyncStep2(diffFor(clientStateVector))));
     }
 
     /** The merged stored state, or what {@code stateVector} lacks; for HTTP readers. */
@@ -303,7 +322,7 @@ public final class Room {
      * the Yjs state it lacks (skipped when empty), the awareness states, then {@link RoomEvent.Synced}.
      */
     public void catchUp(Peer peer, Integer sinceVersion, byte[] stateVector) {
-        run(() -> {
+        run(peer, () -> {
             if (sinceVersion != null && sinceVersion < committedVersion) {
                 int from = sinceVersion;
                 while (from < committedVersion) {
@@ -330,7 +349,7 @@ public final class Room {
 
     /** Sends {@code peer} every current awareness state, if there are any. */
     public void sendAwareness(Peer peer) {
-        run(() -> sendAwarenessSnapshot(peer));
+        run(peer, () -> sendAwarenessSnapshot(peer));
     }
 
     private void sendAwarenessSnapshot(Peer peer) {
@@ -344,7 +363,7 @@ public final class Room {
      * only to remove), records which ids the peer controls, and broadcasts the entries that applied.
      */
     public void updateAwareness(Peer peer, List<AwarenessEntry> entries) {
-        run(() -> {
+        run(peer, () -> {
             List<AwarenessEntry> applied = new ArrayList<>(entries.size());
             for (AwarenessEntry e : entries) {
                 AwarenessEntry current = awareness.get(e.awarenessId());
@@ -370,7 +389,7 @@ public final class Room {
 
     /** Sets (or with "null" clears) a JSON client's awareness state under its stable numeric id. */
     public void setJsonAwareness(Peer peer, String stateJson) {
-        run(() -> {
+        run(peer, () -> {
             long id = AwarenessEntry.idForJsonClient(documentId, peer.clientId());
             AwarenessEntry current = awareness.get(id);
             AwarenessEntry next = new AwarenessEntry(id, current == null ? 0 : current.clock() + 1, stateJson,
@@ -433,23 +452,14 @@ public final class Room {
         maybeCompact();
     }
 
-    /** A failed commit leaves the room's view of the store unknown: drop every peer so clients resync. */
-    private void fail(String what, Throwable error) {
-        LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": " + what + " failed; closing the room", error);
-        broken = true;
-        for (Peer p : List.copyOf(peers.keySet())) {
-            removePeer(p);
-            p.close(1011, "storage failure, reconnect");
-        }
-    }
-
     private void publishStats() {
         stats = new Stats(documentId, peers.size(), committedVersion, storedUpdates, storedUpdateBytes);
     }
 
-    private void run(Runnable task) {
+    /** Runs a task for a member; requests from connections that are not (or no longer) members are ignored. */
+    private void run(Peer peer, Runnable task) {
         owner.execute(() -> {
-            if (broken) {
+            if (!peers.containsKey(peer)) {
                 return;
             }
             ensureLoaded();
@@ -461,9 +471,6 @@ public final class Room {
         CompletableFuture<T> result = new CompletableFuture<>();
         owner.execute(() -> {
             try {
-                if (broken) {
-                    throw new RefusedException("room-unavailable", "the document is being reloaded; reconnect");
-                }
                 ensureLoaded();
                 result.complete(task.get());
             } catch (Throwable t) {

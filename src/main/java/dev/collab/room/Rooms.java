@@ -33,7 +33,7 @@ public final class Rooms implements AutoCloseable {
     /** The document's room, created (and loaded lazily) when absent; pinned until {@link #release}. */
     public Room acquire(String documentId) {
         return rooms.compute(documentId, (id, room) -> {
-            Room r = room == null || room.isBroken() ? new Room(id, store, settings, pool) : room;
+            Room r = room == null ? new Room(id, store, settings, pool) : room;
             r.pins.incrementAndGet();
             return r;
         });

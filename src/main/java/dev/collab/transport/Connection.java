@@ -69,6 +69,7 @@ public final class Connection {
     private final AtomicBoolean finished = new AtomicBoolean();
     private final Runnable onFinished;
     private final Runnable onSlowConsumer;
+    private final TransportEvents events;
     private volatile WsSession session;
     private volatile Thread writer;
     private volatile long lastInboundNanos = System.nanoTime();
@@ -76,7 +77,8 @@ public final class Connection {
     private volatile Runnable keepalive = () -> { };
 
     Connection(String protocol, String remoteAddress, long maxQueuedBytes, Runnable onFinished,
-               Runnable onSlowConsumer) {
+               Runnable onSlowConsumer, TransportEvents events) {
+        this.events = events;
         this.protocol = protocol;
         this.remoteAddress = remoteAddress;
         this.maxQueuedBytes = maxQueuedBytes;
@@ -173,8 +175,14 @@ public final class Connection {
                 queuedBytes.addAndGet(-item.size());
                 WsSession s = session;
                 switch (item) {
-                    case Text t -> s.send(t.text(), true);
-                    case Binary b -> s.send(BufferData.create(b.data()), true);
+                    case Text t -> {
+                        s.send(t.text(), true);
+                        events.outbound(protocol, t.size());
+                    }
+                    case Binary b -> {
+                        s.send(BufferData.create(b.data()), true);
+                        events.outbound(protocol, b.size());
+                    }
                     case Ping p -> s.ping(BufferData.empty());
                     case Pong p -> s.pong(BufferData.create(p.data()));
                     case Close c -> {

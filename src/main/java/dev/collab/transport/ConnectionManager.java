@@ -1,60 +1,114 @@
 package dev.collab.transport;
 
 import io.helidon.websocket.WsListener;
+import io.helidon.websocket.WsUpgradeException;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 
 /**
- * Owns every open connection: creates WebSocket endpoints for the protocols, pings idle connections (Helidon
- * 4.3 neither pings nor answers pings), drops connections that stopped answering, and counts them.
+ * Owns every open connection: creates WebSocket endpoints for the protocols, applies the limits every protocol
+ * shares ({@link TransportLimits}), pings idle connections (Helidon 4.3 neither pings nor answers pings), drops
+ * connections that stopped answering, and counts them.
  */
 public final class ConnectionManager implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ConnectionManager.class.getName());
 
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final Map<String, LongAdder> openByProtocol = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> openByAddress = new ConcurrentHashMap<>();
     private final LongAdder slowConsumers = new LongAdder();
     private final ScheduledExecutorService timer;
-    private final long maxQueuedBytes;
-    private final int maxMessageBytes;
-    private final Duration pingInterval;
+    private final TransportLimits limits;
+    private final TransportEvents events;
     private volatile boolean closed;
 
-    public ConnectionManager(ScheduledExecutorService timer, int maxMessageBytes, long maxQueuedBytes,
-                             Duration pingInterval) {
+    public ConnectionManager(ScheduledExecutorService timer, TransportLimits limits, TransportEvents events) {
         this.timer = timer;
-        this.maxMessageBytes = maxMessageBytes;
-        this.maxQueuedBytes = maxQueuedBytes;
-        this.pingInterval = pingInterval;
-        long ms = pingInterval.toMillis();
+        this.limits = limits;
+        this.events = events;
+        long ms = limits.pingInterval().toMillis();
         timer.scheduleAtFixedRate(this::sweep, ms, ms, TimeUnit.MILLISECONDS);
     }
 
     /** A per-connection listener factory for Helidon's {@code WsRouting.endpoint(path, supplier)}. */
     public Supplier<WsListener> endpoint(String protocol, ProtocolHandler.Factory factory) {
-        return () -> new WsEndpoint(this, protocol, factory, maxMessageBytes);
+        return () -> new WsEndpoint(this, protocol, factory);
     }
 
-    Connection register(String protocol, String remoteAddress) {
+    TransportLimits limits() {
+        return limits;
+    }
+
+    TransportEvents events() {
+        return events;
+    }
+
+    /**
+     * Checks shared with the HTTP fallback: the Origin allowlist, then the protocol's own check. {@code report}
+     * is false for the fallback's second look at an already refused upgrade, so it is counted once.
+     */
+    void checkUpgrade(ProtocolHandler.Factory factory, UpgradeRequest request, boolean report)
+            throws WsUpgradeException {
+        TransportEvents events = report ? this.events : TransportEvents.NONE;
+        if (closed) {
+            throw new UpgradeRefused(503, "server is shutting down");
+        }
+        String origin = request.header("Origin").orElse(null);
+        if (origin != null && !limits.allowedOrigins().isEmpty() && !limits.allowedOrigins().contains(origin)) {
+            events.refused("origin");
+            throw new UpgradeRefused(403, "origin " + origin + " is not allowed");
+        }
+        try {
+            factory.checkUpgrade(request);
+        } catch (UpgradeRefused e) {
+            events.refused(e.status() == 401 || e.status() == 403 ? "auth" : "upgrade");
+            throw e;
+        }
+    }
+
+    /** Registers a new connection, or returns null when its address already has too many. */
+    Connection register(String protocol, String peer, UpgradeRequest request) {
+        String address = ClientAddress.resolve(peer, request.header("X-Forwarded-For").orElse(null),
+                limits.trustedProxies());
         Connection[] holder = new Connection[1];
-        Connection c = new Connection(protocol, remoteAddress, maxQueuedBytes,
-                () -> unregister(holder[0]), slowConsumers::increment);
+        Connection c = new Connection(protocol, address, limits.maxQueuedBytes(),
+                () -> unregister(holder[0]), () -> {
+                    slowConsumers.increment();
+                    events.slowConsumer(protocol);
+                }, events);
         holder[0] = c;
         open.add(c);
         openByProtocol.computeIfAbsent(protocol, p -> new LongAdder()).increment();
+        int fromAddress = openByAddress.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet();
+        if (fromAddress > limits.maxConnectionsPerIp()) {
+            events.refused("connections-per-ip");
+            c.close(Connection.CLOSE_POLICY, "too many connections from your address");
+        }
         return c;
+    }
+
+    /** Closes the connection (4408) if its handler has not authenticated by the deadline. */
+    void enforceAuthDeadline(Connection c, ProtocolHandler handler) {
+        timer.schedule(() -> {
+            if (!c.isFinished() && !handler.isAuthenticated()) {
+                events.refused("auth-timeout");
+                c.close(4408, "authentication timeout");
+            }
+        }, limits.authTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void unregister(Connection c) {
         if (open.remove(c)) {
             openByProtocol.get(c.protocol()).decrement();
+            openByAddress.computeIfPresent(c.remoteAddress(), (a, n) -> n.decrementAndGet() <= 0 ? null : n);
         }
         // a close frame went out; if the client never answers it, do not keep its socket forever
         timer.schedule(c::terminate, 5, TimeUnit.SECONDS);
@@ -62,10 +116,12 @@ public final class ConnectionManager implements AutoCloseable {
 
     /** Pings every connection; terminates those silent for more than two intervals (dropped without a close). */
     private void sweep() {
-        long deadline = System.nanoTime() - 2 * pingInterval.toNanos();
+        long deadline = System.nanoTime() - 2 * limits.pingInterval().toNanos();
         for (Connection c : open) {
             if (c.lastInboundNanos() - deadline < 0) {
-                LOG.log(System.Logger.Level.DEBUG, "connection {0} silent for too long; dropping", c.id());
+                LOG.log(System.Logger.Level.INFO, "connection {0} ({1}) silent for two ping intervals; dropping",
+                        c.id(), c.protocol());
+                events.refused("heartbeat");
                 c.terminate();
             } else {
                 c.ping();
@@ -78,7 +134,7 @@ public final class ConnectionManager implements AutoCloseable {
     }
 
     public Map<String, Long> openByProtocol() {
-        Map<String, Long> out = new java.util.TreeMap<>();
+        Map<String, Long> out = new TreeMap<>();
         openByProtocol.forEach((k, v) -> out.put(k, v.sum()));
         return out;
     }
@@ -87,15 +143,28 @@ public final class ConnectionManager implements AutoCloseable {
         return slowConsumers.sum();
     }
 
-    /** Closes every connection with 1001 (server going away); their cleanup runs as usual. */
-    @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
+    /**
+     * Refuses new upgrades and closes every connection with {@code code} (1012: service restart, so stock clients
+     * reconnect by themselves); their cleanup runs as usual. Waits up to {@code waitMillis} for them to finish.
+     */
+    public void closeAll(int code, String reason, long waitMillis) {
         closed = true;
         for (Connection c : open) {
-            c.close(Connection.CLOSE_GOING_AWAY, "server shutting down");
+            c.close(code, reason);
         }
+        long deadline = System.nanoTime() + waitMillis * 1_000_000;
+        while (!open.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);   // polling a shutdown drain; nothing to await on across all connections
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closeAll(Connection.CLOSE_GOING_AWAY, "server shutting down", 0);
     }
 }

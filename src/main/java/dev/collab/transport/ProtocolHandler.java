@@ -14,6 +14,16 @@ public interface ProtocolHandler {
     default void onKeepalive() {
     }
 
+    /** A message arrived over the connection's rate limit; it is dropped. Default: close with 1008. */
+    default void onRateLimited() {
+        connection().close(Connection.CLOSE_POLICY, "message rate limit exceeded");
+    }
+
+    /** False while the client still has to authenticate in-band; checked once at the auth deadline. */
+    default boolean isAuthenticated() {
+        return true;
+    }
+
     /** A complete (reassembled) text message. */
     default void onText(String text) {
         connection().close(1003, "text frames are not accepted on this endpoint");

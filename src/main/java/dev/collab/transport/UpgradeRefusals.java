@@ -19,6 +19,11 @@ import java.util.Map;
  */
 public final class UpgradeRefusals implements HttpService {
     private final Map<String, ProtocolHandler.Factory> byPath = new LinkedHashMap<>();
+    private final ConnectionManager manager;
+
+    public UpgradeRefusals(ConnectionManager manager) {
+        this.manager = manager;
+    }
 
     /** {@code path} as given to Helidon's WsRouting (a trailing {@code *} matches the rest). */
     public UpgradeRefusals add(String path, ProtocolHandler.Factory factory) {
@@ -31,7 +36,7 @@ public final class UpgradeRefusals implements HttpService {
         byPath.forEach((path, factory) -> rules.any(path, (req, res) -> answer(factory, req, res)));
     }
 
-    private static void answer(ProtocolHandler.Factory factory, ServerRequest req, ServerResponse res) {
+    private void answer(ProtocolHandler.Factory factory, ServerRequest req, ServerResponse res) {
         Map<String, String> query = new HashMap<>();
         for (String name : req.query().names()) {
             query.put(name, req.query().get(name));
@@ -40,7 +45,7 @@ public final class UpgradeRefusals implements HttpService {
         int status = Status.UPGRADE_REQUIRED_426.code();
         String reason = "this is a WebSocket endpoint";
         try {
-            factory.checkUpgrade(upgrade);
+            manager.checkUpgrade(factory, upgrade, false);
         } catch (UpgradeRefused refused) {
             status = refused.status();
             reason = refused.getMessage();

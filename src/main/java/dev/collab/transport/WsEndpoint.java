@@ -1,5 +1,6 @@
 package dev.collab.transport;
 
+import dev.collab.yjs.Utf8;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.Headers;
@@ -15,7 +16,7 @@ import java.util.Optional;
 /**
  * Helidon listener for one connection (created per connection through a supplier, so it can keep the upgrade
  * request: Helidon does not hand path or query to listeners). Reassembles fragmented messages with a size cap,
- * answers pings, and runs the protocol handler's cleanup on every exit path.
+ * applies the message rate limit, answers pings, and runs the protocol handler's cleanup on every exit path.
  */
 final class WsEndpoint implements WsListener {
     private static final System.Logger LOG = System.getLogger(WsEndpoint.class.getName());
@@ -24,17 +25,21 @@ final class WsEndpoint implements WsListener {
     private final String protocol;
     private final ProtocolHandler.Factory factory;
     private final int maxMessageBytes;
+    private final TransportEvents events;
     private UpgradeRequest request;
     private Connection connection;
     private ProtocolHandler handler;
+    private TokenBucket rate;
     private StringBuilder textParts;
     private ByteArrayOutputStream binaryParts;
+    private boolean handlerClosed;
 
-    WsEndpoint(ConnectionManager manager, String protocol, ProtocolHandler.Factory factory, int maxMessageBytes) {
+    WsEndpoint(ConnectionManager manager, String protocol, ProtocolHandler.Factory factory) {
         this.manager = manager;
         this.protocol = protocol;
         this.factory = factory;
-        this.maxMessageBytes = maxMessageBytes;
+        this.maxMessageBytes = manager.limits().maxMessageBytes();
+        this.events = manager.events();
     }
 
     @Override
@@ -44,15 +49,16 @@ final class WsEndpoint implements WsListener {
             query.put(name, prologue.query().get(name));
         }
         request = new UpgradeRequest(prologue.uriPath().path(), query, headers);
-        factory.checkUpgrade(request);
+        manager.checkUpgrade(factory, request, true);
         return Optional.empty();
     }
 
     @Override
     public void onOpen(WsSession session) {
-        String remote = session.socketContext().remotePeer().host();
-        connection = manager.register(protocol, remote);
+        connection = manager.register(protocol, session.socketContext().remotePeer().host(), request);
         connection.start(session);
+        int perSecond = manager.limits().messagesPerSecond();
+        rate = new TokenBucket(perSecond, 2 * perSecond, System::nanoTime);
         // Helidon 4.3 may never call onClose/onError when a client just drops; the connection's reader thread
         // (this one) does end then, so a watcher joined to it runs the cleanup on that path too.
         Thread reader = Thread.currentThread();
@@ -65,11 +71,17 @@ final class WsEndpoint implements WsListener {
             }
             c.terminate();
         });
+        if (!connection.isOpen()) {
+            return;                                     // refused by a connection limit
+        }
         try {
             handler = factory.create(request, connection);
             connection.onFinish(this::closed);
             connection.onKeepalive(handler::onKeepalive);
             handler.onOpen();
+            if (!handler.isAuthenticated()) {
+                manager.enforceAuthDeadline(connection, handler);
+            }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "opening a " + protocol + " connection failed", e);
             connection.close(Connection.CLOSE_INTERNAL, "server error");
@@ -80,7 +92,7 @@ final class WsEndpoint implements WsListener {
     @Override
     public void onMessage(WsSession session, String text, boolean last) {
         connection.markInbound();
-        if (!connection.isOpen()) {
+        if (!connection.isOpen() || handler == null) {
             return;
         }
         if (textParts == null && last) {
@@ -105,18 +117,20 @@ final class WsEndpoint implements WsListener {
 
     private void deliverText(String text) {
         // a char is at least one UTF-8 byte; count exact bytes only when the cheap bound is not decisive
-        if (text.length() > maxMessageBytes
-                || (text.length() * 3L > maxMessageBytes && dev.collab.yjs.Utf8.encode(text).length > maxMessageBytes)) {
+        int bytes = text.length() * 3L <= maxMessageBytes ? text.length() : Utf8.encode(text).length;
+        if (bytes > maxMessageBytes) {
             tooBig();
             return;
         }
-        handler.onText(text);
+        if (admit(bytes)) {
+            handler.onText(text);
+        }
     }
 
     @Override
     public void onMessage(WsSession session, BufferData buffer, boolean last) {
         connection.markInbound();
-        if (!connection.isOpen()) {
+        if (!connection.isOpen() || handler == null) {
             return;
         }
         byte[] bytes = new byte[buffer.available()];
@@ -124,7 +138,7 @@ final class WsEndpoint implements WsListener {
         if (binaryParts == null && last) {
             if (bytes.length > maxMessageBytes) {
                 tooBig();
-            } else {
+            } else if (admit(bytes.length)) {
                 handler.onBinary(bytes);
             }
             return;
@@ -141,11 +155,24 @@ final class WsEndpoint implements WsListener {
         if (last) {
             byte[] whole = binaryParts.toByteArray();
             binaryParts = null;
-            handler.onBinary(whole);
+            if (admit(whole.length)) {
+                handler.onBinary(whole);
+            }
         }
     }
 
+    private boolean admit(int bytes) {
+        events.inbound(protocol, bytes);
+        if (rate.tryTake()) {
+            return true;
+        }
+        events.refused("rate-limit");
+        handler.onRateLimited();
+        return false;
+    }
+
     private void tooBig() {
+        events.refused("too-big");
         connection.close(Connection.CLOSE_TOO_BIG, "message larger than " + maxMessageBytes + " bytes");
         closed();
     }
@@ -184,8 +211,6 @@ final class WsEndpoint implements WsListener {
     }
 
     /** Protocol cleanup, once; the connection's own cleanup may also arrive through the writer or the sweep. */
-    private boolean handlerClosed;
-
     private synchronized void closed() {
         if (!handlerClosed && handler != null) {
             handlerClosed = true;

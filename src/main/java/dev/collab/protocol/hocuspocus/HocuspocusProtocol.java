@@ -1,5 +1,6 @@
 package dev.collab.protocol.hocuspocus;
 
+import dev.collab.auth.AccessPolicy;
 import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
 import dev.collab.transport.ProtocolHandler;
@@ -13,14 +14,16 @@ public final class HocuspocusProtocol implements ProtocolHandler.Factory {
     public static final String PATH = "/hocuspocus";
     private final Rooms rooms;
     private final HocuspocusLimits limits;
+    private final AccessPolicy access;
 
-    public HocuspocusProtocol(Rooms rooms, HocuspocusLimits limits) {
+    public HocuspocusProtocol(Rooms rooms, HocuspocusLimits limits, AccessPolicy access) {
         this.rooms = rooms;
         this.limits = limits;
+        this.access = access;
     }
 
     @Override
     public ProtocolHandler create(UpgradeRequest request, Connection connection) {
-        return new HocuspocusSession(connection, rooms, limits);
+        return new HocuspocusSession(connection, rooms, limits, access);
     }
 }

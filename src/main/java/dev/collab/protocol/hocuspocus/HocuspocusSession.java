@@ -1,5 +1,7 @@
 package dev.collab.protocol.hocuspocus;
 
+import dev.collab.auth.Access;
+import dev.collab.auth.AccessPolicy;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec.Scope;
 import dev.collab.protocol.json.JsonOut;
 import dev.collab.protocol.yjs.YjsPeers;
@@ -14,6 +16,8 @@ import dev.collab.yjs.Lib0Reader;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.Map;
 
 /**
@@ -31,15 +35,23 @@ final class HocuspocusSession implements ProtocolHandler {
     private final Rooms rooms;
     private final HocuspocusLimits limits;
     /** Documents by the name field exactly as the client sends it (the routing key). */
-    private final Map<String, DocumentPeer> documents = new HashMap<>();
+    private final Map<String, DocumentPeer> documents = new ConcurrentHashMap<>();
     private final Map<String, ArrayDeque<HocuspocusCodec.Inbound>> pending = new HashMap<>();
+    private final AccessPolicy access;
     private int pendingFrames;
     private long pendingBytes;
+    private volatile boolean authenticatedOnce;
 
-    HocuspocusSession(Connection connection, Rooms rooms, HocuspocusLimits limits) {
+    HocuspocusSession(Connection connection, Rooms rooms, HocuspocusLimits limits, AccessPolicy access) {
         this.connection = connection;
         this.rooms = rooms;
         this.limits = limits;
+        this.access = access;
+    }
+
+    @Override
+    public boolean isAuthenticated() {
+        return authenticatedOnce;
     }
 
     @Override
@@ -101,15 +113,17 @@ final class HocuspocusSession implements ProtocolHandler {
         if (problem == null && documents.size() >= limits.maxDocumentsPerSocket()) {
             problem = "this connection already has " + limits.maxDocumentsPerSocket() + " documents open";
         }
-        if (problem != null) {
+        Access granted = problem == null ? access.check(auth.token(), documentId) : Access.forbidden(problem);
+        if (!granted.granted()) {
             dropPending(name);
-            connection.sendBinary(HocuspocusCodec.permissionDenied(name, problem));
+            LOG.log(System.Logger.Level.INFO, "hocuspocus connection {0}: permission denied for {1}: {2}",
+                    connection.id(), documentId, granted.reason());
+            connection.sendBinary(HocuspocusCodec.permissionDenied(name, granted.reason()));
             return;
         }
-        // no access tokens yet: every authenticated document is writable
-        DocumentPeer doc = new DocumentPeer(name, documentId, Scope.READ_WRITE);
+        DocumentPeer doc = new DocumentPeer(name, documentId, granted.canWrite() ? Scope.READ_WRITE : Scope.READONLY);
         documents.put(name, doc);
-        connection.sendBinary(HocuspocusCodec.authenticated(name, doc.scope));
+        authenticatedOnce = true;
         doc.open();
         ArrayDeque<HocuspocusCodec.Inbound> queued = pending.remove(name);
         if (queued != null) {
@@ -120,6 +134,7 @@ final class HocuspocusSession implements ProtocolHandler {
     }
 
     private void dropPending(String name) {
+        // frames of a refused document never reach a room
         ArrayDeque<HocuspocusCodec.Inbound> queued = pending.remove(name);
         if (queued != null) {
             pendingFrames -= queued.size();
@@ -145,7 +160,7 @@ final class HocuspocusSession implements ProtocolHandler {
         private final String name;
         private final String documentId;
         private final Scope scope;
-        private Room room;
+        private final AtomicReference<Room> room = new AtomicReference<>();
 
         DocumentPeer(String name, String documentId, Scope scope) {
             this.name = name;
@@ -153,20 +168,32 @@ final class HocuspocusSession implements ProtocolHandler {
             this.scope = scope;
         }
 
+        /** Joins the room; Authenticated goes out from inside the room, ahead of anything the room sends. */
         void open() {
-            room = rooms.acquire(documentId);
-            room.join(this, joined -> { });
+            Room r = rooms.acquire(documentId);
+            room.set(r);
+            r.join(this, joined -> connection.sendBinary(HocuspocusCodec.authenticated(name, scope)))
+                    .whenComplete((joined, error) -> {
+                        if (error != null) {
+                            Throwable cause = YjsPeers.cause(error);
+                            connection.sendBinary(HocuspocusCodec.permissionDenied(name,
+                                    cause instanceof Room.RefusedException ? cause.getMessage() : "server error"));
+                            leave();
+                            documents.remove(name, this);
+                        }
+                    });
         }
 
         void leave() {
-            if (room != null) {
-                room.leave(this);
-                rooms.release(room);
-                room = null;
+            Room r = room.getAndSet(null);
+            if (r != null) {
+                r.leave(this);
+                rooms.release(r);
             }
         }
 
         void handle(HocuspocusCodec.Inbound message) {
+            Room room = this.room.get();
             if (room == null) {
                 return;
             }
@@ -175,8 +202,8 @@ final class HocuspocusSession implements ProtocolHandler {
                     room.answerSyncStep1(this, step1.stateVector());
                     room.sendStateVector(this);
                 }
-                case HocuspocusCodec.SyncStep2 step2 -> submit(step2.update());
-                case HocuspocusCodec.SyncUpdate update -> submit(update.update());
+                case HocuspocusCodec.SyncStep2 step2 -> submit(room, step2.update());
+                case HocuspocusCodec.SyncUpdate update -> submit(room, update.update());
                 case HocuspocusCodec.Awareness awareness ->
                         room.updateAwareness(this, YjsPeers.toRoom(awareness.entries()));
                 case HocuspocusCodec.QueryAwareness query -> room.sendAwareness(this);
@@ -191,7 +218,7 @@ final class HocuspocusSession implements ProtocolHandler {
             }
         }
 
-        private void submit(byte[] update) {
+        private void submit(Room room, byte[] update) {
             room.submitUpdate(this, update).whenComplete((ok, error) -> {
                 if (error == null) {
                     connection.sendBinary(HocuspocusCodec.syncStatus(name, true));

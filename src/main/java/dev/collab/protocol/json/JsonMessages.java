@@ -38,6 +38,7 @@ final class JsonMessages {
         if (!(type instanceof JsonString typeName)) {
             throw new JsonProtocolException("invalid-field", "\"type\" must be a string");
         }
+        checkDocument(msg, connectionDocumentId);   // every type: documentId, when present, must match
         return switch (typeName.getString()) {
             case "sync" -> sync(msg, connectionDocumentId);
             case "steps" -> steps(msg, connectionDocumentId);

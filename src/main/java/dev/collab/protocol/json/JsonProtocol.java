@@ -1,5 +1,7 @@
 package dev.collab.protocol.json;
 
+import dev.collab.auth.Access;
+import dev.collab.auth.AccessPolicy;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
@@ -12,15 +14,18 @@ import io.helidon.websocket.WsUpgradeException;
 import java.util.UUID;
 
 /**
- * The JSON document protocol at {@code /ws/fabric?documentId=<id>&clientID=<id>}: see docs/protocol.md.
+ * The JSON document protocol at {@code /ws/fabric?documentId=<id>&clientID=<id>&token=<jwt>}: see
+ * docs/protocol.md. The token is checked before the upgrade, so a refused client never reaches a room.
  */
 public final class JsonProtocol implements ProtocolHandler.Factory {
     public static final String PATH = "/ws/fabric";
     private static final int MAX_CLIENT_ID = 128;
     private final Rooms rooms;
+    private final AccessPolicy access;
 
-    public JsonProtocol(Rooms rooms) {
+    public JsonProtocol(Rooms rooms, AccessPolicy access) {
         this.rooms = rooms;
+        this.access = access;
     }
 
     @Override
@@ -33,6 +38,10 @@ public final class JsonProtocol implements ProtocolHandler.Factory {
         if (clientId.length() > MAX_CLIENT_ID) {
             throw new UpgradeRefused(400, "clientID is longer than " + MAX_CLIENT_ID + " characters");
         }
+        Access granted = access.check(request.param("token").orElse(null), request.param("documentId").get());
+        if (!granted.granted()) {
+            throw new UpgradeRefused(granted.status(), granted.reason());
+        }
     }
 
     @Override
@@ -40,6 +49,7 @@ public final class JsonProtocol implements ProtocolHandler.Factory {
         String documentId = request.param("documentId").orElseThrow();
         String clientId = request.param("clientID").filter(s -> !s.isEmpty())
                 .orElseGet(() -> "c-" + UUID.randomUUID().toString().substring(0, 18));
-        return new JsonSession(connection, rooms, documentId, clientId, true);
+        boolean canWrite = access.check(request.param("token").orElse(null), documentId).canWrite();
+        return new JsonSession(connection, rooms, documentId, clientId, canWrite);
     }
 }

@@ -46,7 +46,18 @@ final class JsonSession implements ProtocolHandler, Peer {
                 .field("clientID", clientId)
                 .field("version", joined.version())
                 .field("connections", joined.connections())
-                .end()));
+                .end()))
+                .whenComplete((joined, error) -> {
+                    if (error != null) {
+                        Throwable cause = error.getCause() != null ? error.getCause() : error;
+                        connection.close(Connection.CLOSE_TRY_AGAIN_LATER, cause.getMessage());
+                    }
+                });
+    }
+
+    @Override
+    public void onRateLimited() {
+        sendError("rate-limited", "too many messages; this one was dropped");
     }
 
     @Override

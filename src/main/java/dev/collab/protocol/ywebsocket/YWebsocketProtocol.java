@@ -1,5 +1,7 @@
 package dev.collab.protocol.ywebsocket;
 
+import dev.collab.auth.Access;
+import dev.collab.auth.AccessPolicy;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
@@ -15,9 +17,11 @@ import io.helidon.websocket.WsUpgradeException;
 public final class YWebsocketProtocol implements ProtocolHandler.Factory {
     public static final String PREFIX = "/yjs/";
     private final Rooms rooms;
+    private final AccessPolicy access;
 
-    public YWebsocketProtocol(Rooms rooms) {
+    public YWebsocketProtocol(Rooms rooms, AccessPolicy access) {
         this.rooms = rooms;
+        this.access = access;
     }
 
     static String documentId(UpgradeRequest request) {
@@ -31,10 +35,17 @@ public final class YWebsocketProtocol implements ProtocolHandler.Factory {
         if (problem != null) {
             throw new UpgradeRefused(400, "document id: " + problem);
         }
+        // the stock client sends its `params` (where apps put the token) as query parameters
+        Access granted = access.check(request.param("token").orElse(null), documentId(request));
+        if (!granted.granted()) {
+            throw new UpgradeRefused(granted.status(), granted.reason());
+        }
     }
 
     @Override
     public ProtocolHandler create(UpgradeRequest request, Connection connection) {
-        return new YWebsocketSession(connection, rooms, documentId(request), true);
+        String documentId = documentId(request);
+        boolean canWrite = access.check(request.param("token").orElse(null), documentId).canWrite();
+        return new YWebsocketSession(connection, rooms, documentId, canWrite);
     }
 }

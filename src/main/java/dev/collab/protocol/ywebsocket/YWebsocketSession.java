@@ -42,9 +42,20 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     @Override
     public void onOpen() {
         room = rooms.acquire(documentId);
-        room.join(this, joined -> { });
+        room.join(this, joined -> { }).whenComplete((joined, error) -> {
+            if (error != null) {
+                Throwable cause = YjsPeers.cause(error);
+                connection.close(Connection.CLOSE_TRY_AGAIN_LATER, cause.getMessage());
+            }
+        });
         room.sendStateVector(this);
         room.sendAwareness(this);
+    }
+
+    @Override
+    public void onKeepalive() {
+        // an empty awareness update: a no-op for the client, but traffic its 30 s watchdog counts
+        connection.sendBinary(YWebsocketCodec.keepAlive());
     }
 
     @Override

@@ -1,0 +1,29 @@
+package dev.collab.auth;
+
+/**
+ * The outcome of checking a token for a document. Refusals carry the HTTP status to answer an upgrade with
+ * (401: no valid token, 403: a valid token for something else) and a sentence for the client.
+ */
+public record Access(boolean granted, boolean canWrite, String userId, int status, String reason) {
+
+    public static Access readWrite(String userId) {
+        return new Access(true, true, userId, 200, null);
+    }
+
+    public static Access readOnly(String userId) {
+        return new Access(true, false, userId, 200, null);
+    }
+
+    public static Access unauthorized(String reason) {
+        return new Access(false, false, null, 401, reason);
+    }
+
+    public static Access forbidden(String reason) {
+        return new Access(false, false, null, 403, reason);
+    }
+
+    /** The scope name the Hocuspocus provider expects. */
+    public String hocuspocusScope() {
+        return canWrite ? "read-write" : "readonly";
+    }
+}

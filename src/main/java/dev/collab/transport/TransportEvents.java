@@ -1,0 +1,22 @@
+package dev.collab.transport;
+
+/** What the transport reports for metrics and logs. All methods must be cheap and thread-safe. */
+public interface TransportEvents {
+    TransportEvents NONE = new TransportEvents() {
+    };
+
+    /** One complete inbound message of {@code bytes} on {@code protocol}. */
+    default void inbound(String protocol, int bytes) {
+    }
+
+    /** One outbound message of {@code bytes} on {@code protocol}. */
+    default void outbound(String protocol, int bytes) {
+    }
+
+    /** A refused upgrade, connection or message, by reason (origin, auth, too-big, rate-limit, ...). */
+    default void refused(String reason) {
+    }
+
+    default void slowConsumer(String protocol) {
+    }
+}
