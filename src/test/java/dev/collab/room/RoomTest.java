@@ -42,12 +42,14 @@ class RoomTest {
     Path dir;
 
     private SqliteStore store;
+    private ControllableStore controllable;
     private ScheduledExecutorService timer;
     private final List<Rooms> allRooms = new ArrayList<>();
 
     @BeforeEach
     void setUp() {
         store = SqliteStore.open(dir.resolve("rooms.db"), SqliteStore.Synchronous.NORMAL);
+        controllable = new ControllableStore(store);
         timer = Executors.newSingleThreadScheduledExecutor();
     }
 
@@ -59,7 +61,7 @@ class RoomTest {
     }
 
     private Rooms rooms(Duration idle, int compactionUpdates, int stepsBatch) {
-        Rooms rooms = new Rooms(store, new RoomSettings(idle, compactionUpdates, 1L << 30, stepsBatch), timer);
+        Rooms rooms = new Rooms(controllable, new RoomSettings(idle, compactionUpdates, 1L << 30, stepsBatch), timer);
         allRooms.add(rooms);
         return rooms;
     }
@@ -252,22 +254,50 @@ class RoomTest {
     }
 
     @Test
-    void pipelinedSubmissionsFromOneClientAreAcceptedAndBroadcastInOrder() throws Exception {
+    void stepsAreToldToNobodyBeforeTheyAreCommittedAndNothingIsBasedOnUncommittedSteps() throws Exception {
         Room room = rooms().acquire(DOC);
         RecordingPeer a = new RecordingPeer("a");
         RecordingPeer b = new RecordingPeer("b");
         join(room, a);
         join(room, b);
-        // a sends its next steps before the previous ones are confirmed (based on the version they will produce)
-        List<CompletableFuture<Room.StepsOutcome>> outcomes = List.of(
-                room.submitSteps(a, 0, steps(0, 1)), room.submitSteps(a, 1, steps(1, 2)),
-                room.submitSteps(a, 3, steps(3, 1)));
-        assertEquals(List.of(new Room.StepsOutcome.Accepted(1), new Room.StepsOutcome.Accepted(3),
-                new Room.StepsOutcome.Accepted(4)), List.of(get(outcomes.get(0)), get(outcomes.get(1)),
-                get(outcomes.get(2))));
-        assertEquals(List.of(0, 1, 3), List.of(b.next(RoomEvent.Steps.class).version(),
-                b.next(RoomEvent.Steps.class).version(), b.next(RoomEvent.Steps.class).version()));
-        assertEquals(4, store.head(DOC).stepVersion());
+
+        controllable.hold();
+        CompletableFuture<Room.StepsOutcome> first = room.submitSteps(a, 0, steps(0, 1));
+        // while version 0's steps are being committed, a submission based on them (a pipelining client) and a
+        // concurrent one at version 0 are both conflicts: the authority never hands out an uncommitted version
+        assertEquals(new Room.StepsOutcome.Conflict(0), get(room.submitSteps(a, 1, steps(1, 1))));
+        assertEquals(new Room.StepsOutcome.Conflict(0), get(room.submitSteps(b, 0, steps(5, 1))));
+        flush(room);
+        assertFalse(first.isDone(), "not accepted before the commit");
+        a.assertNothingPending();
+        b.assertNothingPending();
+        assertEquals(0, store.head(DOC).stepVersion());
+        assertEquals(0, room.stats().version());
+
+        controllable.release();
+        assertEquals(new Room.StepsOutcome.Accepted(1), get(first));
+        assertEquals(0, a.next(RoomEvent.Steps.class).version());
+        assertEquals(0, b.next(RoomEvent.Steps.class).version());
+        assertEquals(List.of(step(0)), store.stepsSince(DOC, 0, 10).stream().map(Store.StoredStep::stepJson).toList());
+        assertEquals(new Room.StepsOutcome.Accepted(2), get(room.submitSteps(a, 1, steps(1, 1))));
+    }
+
+    @Test
+    void anUpdateIsRelayedOnlyAfterItIsCommitted() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(room, a);
+        join(room, b);
+        controllable.hold();
+        CompletableFuture<Void> done = room.submitUpdate(a, YTestUpdates.insertText(7, "t", "x"));
+        flush(room);
+        assertFalse(done.isDone());
+        b.assertNothingPending();
+        controllable.release();
+        get(done);
+        b.next(RoomEvent.Update.class);
+        assertEquals(1, store.updates(DOC).size());
     }
 
     @Test
@@ -583,22 +613,75 @@ class RoomTest {
     }
 
     @Test
-    void aFailedCommitClosesEveryPeerAndTheRoomIsReplaced() throws Exception {
-        Rooms rooms = rooms();
-        Room room = rooms.acquire(DOC);
+    void aFailedCommitIsReportedToItsSenderAndTheRoomCarriesOn() throws Exception {
+        Room room = rooms().acquire(DOC);
         RecordingPeer a = new RecordingPeer("a");
         RecordingPeer b = new RecordingPeer("b");
         join(room, a);
         join(room, b);
-        store.close();   // every later write fails
 
-        get(room.submitSteps(a, 0, steps(0, 1)));   // accepted, then the commit fails
-        assertEquals(1011, a.closed.get(5, TimeUnit.SECONDS).code());
-        assertEquals(1011, b.closed.get(5, TimeUnit.SECONDS).code());
-        assertFalse(a.drain().stream().anyMatch(e -> e instanceof RoomEvent.Steps), "uncommitted steps not sent");
+        controllable.failWrites(true);
+        Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class,
+                get(room.submitSteps(a, 0, steps(0, 1))));
+        assertEquals("storage-failure", invalid.code());
         Room.RefusedException refused = assertInstanceOf(Room.RefusedException.class,
-                failure(room.submitSteps(a, 0, steps(0, 1))));
-        assertEquals("room-unavailable", refused.code());
-        assertNotSame(room, rooms.acquire(DOC), "the next connection gets a fresh room");
+                failure(room.submitUpdate(a, YTestUpdates.insertText(7, "t", "lost"))));
+        assertEquals("storage-failure", refused.code());
+        flush(room);
+        a.assertNothingPending();
+        b.assertNothingPending();
+        assertFalse(a.closed.isDone());
+        assertFalse(b.closed.isDone());
+        assertEquals(0, room.stats().version());
+
+        // once the store recovers, the same version is free again and nothing of the failure remains
+        controllable.failWrites(false);
+        assertEquals(new Room.StepsOutcome.Accepted(1), get(room.submitSteps(b, 0, steps(7, 1))));
+        assertEquals(List.of("b"), a.next(RoomEvent.Steps.class).clientIds());
+        assertEquals(List.of("b"), b.next(RoomEvent.Steps.class).clientIds());
+        byte[] update = YTestUpdates.insertText(7, "t", "kept");
+        get(room.submitUpdate(a, update));
+        assertArrayEquals(update, b.next(RoomEvent.Update.class).update());
+        assertEquals(List.of(step(7)), store.stepsSince(DOC, 0, 10).stream().map(Store.StoredStep::stepJson).toList());
+        assertEquals(1, store.updates(DOC).size());
+    }
+
+    @Test
+    void connectionsThatAreNotMembersCannotWrite() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer member = new RecordingPeer("m");
+        RecordingPeer stranger = new RecordingPeer("s");
+        join(room, member);
+        Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class,
+                get(room.submitSteps(stranger, 0, steps(0, 1))));
+        assertEquals("not-joined", invalid.code());
+        assertEquals("not-joined", assertInstanceOf(Room.RefusedException.class,
+                failure(room.submitUpdate(stranger, YTestUpdates.insertText(7, "t", "x")))).code());
+        room.setJsonAwareness(stranger, "{\"x\":1}");
+        room.catchUp(stranger, 0, null);
+        flush(room);
+        member.assertNothingPending();
+        stranger.assertNothingPending();
+
+        // a peer that left is a stranger too (its late messages are dropped)
+        room.leave(member);
+        assertEquals("not-joined", assertInstanceOf(Room.StepsOutcome.Invalid.class,
+                get(room.submitSteps(member, 0, steps(0, 1)))).code());
+        assertEquals(Store.DocumentHead.EMPTY, store.head(DOC));
+    }
+
+    @Test
+    void aFullDocumentRefusesMoreConnections() throws Exception {
+        Rooms rooms = new Rooms(controllable, new RoomSettings(LONG_IDLE, 500, 1L << 30, 500, 2), timer);
+        allRooms.add(rooms);
+        Room room = rooms.acquire(DOC);
+        join(room, new RecordingPeer("one"));
+        join(room, new RecordingPeer("two"));
+        Room.RefusedException full = assertInstanceOf(Room.RefusedException.class,
+                failure(room.join(new RecordingPeer("three"), joined -> { })));
+        assertEquals("document-full", full.code());
+        assertEquals(List.of("one", "two"), flush(room));
+        // replacing a client's older connection is not an extra connection
+        assertEquals(new Room.Joined(0, 2), join(room, new RecordingPeer("two")));
     }
 }

@@ -1,0 +1,80 @@
+package dev.collab.room;
+
+import dev.collab.store.Store;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/** A real store whose writes a test can hold back (to observe "committed before told") or make fail. */
+final class ControllableStore implements Store {
+    private final Store delegate;
+    private volatile boolean failWrites;
+    private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
+
+    ControllableStore(Store delegate) {
+        this.delegate = delegate;
+    }
+
+    /** Writes submitted from now on wait until {@link #release}. */
+    void hold() {
+        gate = new CompletableFuture<>();
+    }
+
+    void release() {
+        gate.complete(null);
+    }
+
+    /** Writes submitted from now on fail (as a full disk would) until called with false. */
+    void failWrites(boolean fail) {
+        failWrites = fail;
+    }
+
+    private CompletableFuture<Void> write(Supplier<CompletableFuture<Void>> write) {
+        if (failWrites) {
+            return CompletableFuture.failedFuture(new StoreException("injected write failure", null));
+        }
+        return gate.thenCompose(ignored -> write.get());
+    }
+
+    @Override
+    public DocumentHead head(String documentId) {
+        return delegate.head(documentId);
+    }
+
+    @Override
+    public List<StoredStep> stepsSince(String documentId, int fromVersion, int limit) {
+        return delegate.stepsSince(documentId, fromVersion, limit);
+    }
+
+    @Override
+    public List<StoredUpdate> updates(String documentId) {
+        return delegate.updates(documentId);
+    }
+
+    @Override
+    public CompletableFuture<Void> appendSteps(String documentId, int firstVersion, List<String> stepsJson,
+                                               String clientId) {
+        return write(() -> delegate.appendSteps(documentId, firstVersion, stepsJson, clientId));
+    }
+
+    @Override
+    public CompletableFuture<Void> appendUpdate(String documentId, long seq, byte[] update) {
+        return write(() -> delegate.appendUpdate(documentId, seq, update));
+    }
+
+    @Override
+    public CompletableFuture<Void> compact(String documentId, long upToSeq, byte[] merged) {
+        return write(() -> delegate.compact(documentId, upToSeq, merged));
+    }
+
+    @Override
+    public boolean isHealthy() {
+        return delegate.isHealthy();
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}
