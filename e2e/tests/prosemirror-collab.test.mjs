@@ -55,22 +55,24 @@ async function serverVersion(server, documentId) {
   }
 }
 
+// One server for the whole file (JVM start-up dominates the run time); the durability tests come
+// last because they stop, kill and restart it. Each test uses its own document ids.
+let server;
+let editors = [];
+const editor = (opts) => {
+  const e = new PMEditor({ server, ...opts });
+  editors.push(e);
+  return e;
+};
+
+before(async () => { server = await startServer(); });
+afterEach(async () => {
+  await Promise.all(editors.map((e) => e.disconnect()));
+  editors = [];
+});
+after(async () => { await server?.dispose(); });
+
 describe('prosemirror-collab over the JSON protocol', () => {
-  let server;
-  let editors = [];
-  const editor = (opts) => {
-    const e = new PMEditor({ server, ...opts });
-    editors.push(e);
-    return e;
-  };
-
-  before(async () => { server = await startServer(); });
-  afterEach(async () => {
-    await Promise.all(editors.map((e) => e.disconnect()));
-    editors = [];
-  });
-  after(async () => { await server?.dispose(); });
-
   test('three editors making concurrent random edits converge', { timeout: TEST_TIMEOUT }, async () => {
     const documentId = docId('converge');
     const eds = [1, 2, 3].map((seed) => editor({ documentId, seed, name: `editor-${seed}` }));
@@ -217,7 +219,9 @@ describe('prosemirror-collab over the JSON protocol', () => {
     assert.equal(echo.steps.length, 1);
 
     const conflict = await loser.client.next('conflict');
-    assert.equal(conflict.version, v + 1, 'conflict reports the current version');
+    assert.equal(conflict.version, v + 1,
+      `conflict must report the current version, the one that beat the loser's steps at ${v}; ` +
+      `got ${JSON.stringify(conflict)} (a conflict naming the version the client sent tells it nothing to catch up to)`);
     // the winner's broadcast may reach the loser before or after the conflict; either way the
     // re-sync starts from the loser's version and brings it exactly to the winner's version
     const resyncFrom = loser.lastSync.request.version;
@@ -246,21 +250,6 @@ describe('prosemirror-collab over the JSON protocol', () => {
 });
 
 describe('prosemirror-collab history is durable', () => {
-  let server;
-  let editors = [];
-  const editor = (opts) => {
-    const e = new PMEditor({ server, ...opts });
-    editors.push(e);
-    return e;
-  };
-
-  before(async () => { server = await startServer(); });
-  afterEach(async () => {
-    await Promise.all(editors.map((e) => e.disconnect()));
-    editors = [];
-  });
-  after(async () => { await server?.dispose(); });
-
   test('history survives a server restart', { timeout: TEST_TIMEOUT }, async () => {
     const documentId = docId('restart');
     const a = editor({ documentId, seed: 41, name: 'A' });
