@@ -5,6 +5,9 @@ import dev.collab.auth.JwtAccessPolicy;
 import dev.collab.config.Logging;
 import dev.collab.config.Settings;
 import dev.collab.http.AdminService;
+import dev.collab.http.InternalService;
+import dev.collab.http.ObserveService;
+import dev.collab.http.ServerMetrics;
 import dev.collab.protocol.hocuspocus.HocuspocusLimits;
 import dev.collab.protocol.hocuspocus.HocuspocusProtocol;
 import dev.collab.protocol.json.JsonProtocol;
@@ -13,7 +16,6 @@ import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
 import dev.collab.store.SqliteStore;
 import dev.collab.transport.ConnectionManager;
-import dev.collab.transport.TransportEvents;
 import dev.collab.transport.TransportLimits;
 import dev.collab.transport.UpgradeRefusals;
 import io.helidon.webserver.WebServer;
@@ -47,8 +49,9 @@ public final class Main {
                                ScheduledExecutorService timer) {
 
         public static CollabServer start(Settings settings) {
+            ServerMetrics metrics = new ServerMetrics();
             SqliteStore store = SqliteStore.open(settings.dbPath(),
-                    SqliteStore.Synchronous.valueOf(settings.sqliteSynchronous()));
+                    SqliteStore.Synchronous.valueOf(settings.sqliteSynchronous()), 4, metrics::storeCommit);
             ScheduledExecutorService timer = Executors.newScheduledThreadPool(1,
                     Thread.ofPlatform().name("collab-timer").daemon().factory());
             Rooms rooms = new Rooms(store, new RoomSettings(settings.roomIdleUnload(), settings.compactionUpdates(),
@@ -56,7 +59,9 @@ public final class Main {
             ConnectionManager connections = new ConnectionManager(timer, new TransportLimits(
                     settings.maxMessageBytes(), settings.outboundQueueBytes(), settings.pingInterval(),
                     settings.allowedOrigins(), settings.maxConnectionsPerIp(), settings.messagesPerSecond(),
-                    settings.authTimeout(), settings.trustedProxies()), TransportEvents.NONE);
+                    settings.authTimeout(), settings.trustedProxies()), metrics);
+            metrics.gauge("collab.documents.in.memory", "rooms loaded in memory", rooms, Rooms::size);
+            metrics.connectionGauges(connections::openByProtocol, "json", "y-websocket", "hocuspocus");
             AccessPolicy access = accessPolicy(settings);
             JsonProtocol json = new JsonProtocol(rooms, access);
             YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms, access);
@@ -77,6 +82,8 @@ public final class Main {
                     .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.maxMessageBytes()).build())
                     .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken()))
                             .register(refusals)
+                            .register(new ObserveService(metrics, store))
+                            .register(new InternalService(rooms, store, settings.adminToken(), access))
                             .update(routing -> webPages(settings, routing)))
                     .addRouting(ws)
                     .build()

@@ -19,7 +19,7 @@ final class AdminAuth {
     /** True when authorized; otherwise answers 401 (or 503 when no admin token is configured) and returns false. */
     boolean check(ServerRequest req, ServerResponse res) {
         if (token.length == 0) {
-            Json.error(res, Status.SERVICE_UNAVAILABLE_503, "admin-disabled",
+            JsonResponses.error(res, Status.SERVICE_UNAVAILABLE_503, "admin-disabled",
                     "set COLLAB_ADMIN_TOKEN to enable the admin API");
             return false;
         }
@@ -28,7 +28,7 @@ final class AdminAuth {
                 ? header.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
         if (!MessageDigest.isEqual(presented, token)) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
-            Json.error(res, Status.UNAUTHORIZED_401, "unauthorized", "a valid admin bearer token is required");
+            JsonResponses.error(res, Status.UNAUTHORIZED_401, "unauthorized", "a valid admin bearer token is required");
             return false;
         }
         return true;

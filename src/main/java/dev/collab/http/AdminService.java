@@ -56,7 +56,7 @@ public final class AdminService implements HttpService {
 
     private void health(ServerRequest req, ServerResponse res) {
         boolean up = store.isHealthy();
-        Json.send(res, up ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, new Health(up ? "UP" : "DOWN",
+        JsonResponses.send(res, up ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, new Health(up ? "UP" : "DOWN",
                 rooms.size(), connections.openConnections(),
                 Duration.between(started, Instant.now()).toSeconds(), connections.openByProtocol()));
     }
@@ -67,7 +67,7 @@ public final class AdminService implements HttpService {
         }
         List<DocumentSummary> docs = rooms.withConnections().stream().map(DocumentSummary::of)
                 .sorted(Comparator.comparing(DocumentSummary::documentId)).toList();
-        Json.send(res, Status.OK_200, docs);
+        JsonResponses.send(res, Status.OK_200, docs);
     }
 
     private void document(ServerRequest req, ServerResponse res) throws Exception {
@@ -77,12 +77,12 @@ public final class AdminService implements HttpService {
         String id = req.path().pathParameters().get("id");
         Room room = rooms.find(id);
         if (room == null || room.stats().connections() == 0) {
-            Json.error(res, Status.NOT_FOUND_404, "not-found", "no open connections to document " + id);
+            JsonResponses.error(res, Status.NOT_FOUND_404, "not-found", "no open connections to document " + id);
             return;
         }
         Room.Stats s = room.stats();
         List<String> clients = room.clientIds().get(5, TimeUnit.SECONDS);
-        Json.send(res, Status.OK_200, new DocumentDetail(id, clients.size(), clients, s.version(),
+        JsonResponses.send(res, Status.OK_200, new DocumentDetail(id, clients.size(), clients, s.version(),
                 s.storedUpdates(), s.storedUpdateBytes()));
     }
 }

@@ -70,6 +70,7 @@ public final class Connection {
     private final Runnable onFinished;
     private final Runnable onSlowConsumer;
     private final TransportEvents events;
+    private final ProtocolHandler.Factory kinds;
     private volatile WsSession session;
     private volatile Thread writer;
     private volatile long lastInboundNanos = System.nanoTime();
@@ -77,8 +78,9 @@ public final class Connection {
     private volatile Runnable keepalive = () -> { };
 
     Connection(String protocol, String remoteAddress, long maxQueuedBytes, Runnable onFinished,
-               Runnable onSlowConsumer, TransportEvents events) {
+               Runnable onSlowConsumer, TransportEvents events, ProtocolHandler.Factory kinds) {
         this.events = events;
+        this.kinds = kinds;
         this.protocol = protocol;
         this.remoteAddress = remoteAddress;
         this.maxQueuedBytes = maxQueuedBytes;
@@ -126,6 +128,11 @@ public final class Connection {
 
     void pong(byte[] data) {
         enqueue(new Pong(data));
+    }
+
+    /** Counts a refusal decided by the protocol (bad message, denied document) in the server's metrics. */
+    public void reportRefused(String reason) {
+        events.refused(reason);
     }
 
     void markInbound() {
@@ -177,11 +184,11 @@ public final class Connection {
                 switch (item) {
                     case Text t -> {
                         s.send(t.text(), true);
-                        events.outbound(protocol, t.size());
+                        events.outbound(protocol, kinds.kindOf(t.text()), t.size());
                     }
                     case Binary b -> {
                         s.send(BufferData.create(b.data()), true);
-                        events.outbound(protocol, b.size());
+                        events.outbound(protocol, kinds.kindOf(b.data()), b.size());
                     }
                     case Ping p -> s.ping(BufferData.empty());
                     case Pong p -> s.pong(BufferData.create(p.data()));

@@ -75,7 +75,7 @@ public final class ConnectionManager implements AutoCloseable {
     }
 
     /** Registers a new connection, or returns null when its address already has too many. */
-    Connection register(String protocol, String peer, UpgradeRequest request) {
+    Connection register(String protocol, ProtocolHandler.Factory factory, String peer, UpgradeRequest request) {
         String address = ClientAddress.resolve(peer, request.header("X-Forwarded-For").orElse(null),
                 limits.trustedProxies());
         Connection[] holder = new Connection[1];
@@ -83,7 +83,7 @@ public final class ConnectionManager implements AutoCloseable {
                 () -> unregister(holder[0]), () -> {
                     slowConsumers.increment();
                     events.slowConsumer(protocol);
-                }, events);
+                }, events, factory);
         holder[0] = c;
         open.add(c);
         openByProtocol.computeIfAbsent(protocol, p -> new LongAdder()).increment();

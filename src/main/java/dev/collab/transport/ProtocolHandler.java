@@ -47,5 +47,15 @@ public interface ProtocolHandler {
         /** Refuses an upgrade before the socket opens (throw {@code WsUpgradeException}); default accepts. */
         default void checkUpgrade(UpgradeRequest request) throws io.helidon.websocket.WsUpgradeException {
         }
+
+        /** A short name for the kind of a binary message (for metrics); cheap, never throws. */
+        default String kindOf(byte[] message) {
+            return "binary";
+        }
+
+        /** A short name for the kind of a text message (for metrics); cheap, never throws. */
+        default String kindOf(String message) {
+            return "text";
+        }
     }
 }

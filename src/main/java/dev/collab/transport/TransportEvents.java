@@ -5,12 +5,12 @@ public interface TransportEvents {
     TransportEvents NONE = new TransportEvents() {
     };
 
-    /** One complete inbound message of {@code bytes} on {@code protocol}. */
-    default void inbound(String protocol, int bytes) {
+    /** One complete inbound message of {@code kind} and {@code bytes} on {@code protocol}. */
+    default void inbound(String protocol, String kind, int bytes) {
     }
 
-    /** One outbound message of {@code bytes} on {@code protocol}. */
-    default void outbound(String protocol, int bytes) {
+    /** One outbound message of {@code kind} and {@code bytes} on {@code protocol}. */
+    default void outbound(String protocol, String kind, int bytes) {
     }
 
     /** A refused upgrade, connection or message, by reason (origin, auth, too-big, rate-limit, ...). */

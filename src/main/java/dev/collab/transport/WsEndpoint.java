@@ -55,7 +55,7 @@ final class WsEndpoint implements WsListener {
 
     @Override
     public void onOpen(WsSession session) {
-        connection = manager.register(protocol, session.socketContext().remotePeer().host(), request);
+        connection = manager.register(protocol, factory, session.socketContext().remotePeer().host(), request);
         connection.start(session);
         int perSecond = manager.limits().messagesPerSecond();
         rate = new TokenBucket(perSecond, 2 * perSecond, System::nanoTime);
@@ -122,7 +122,7 @@ final class WsEndpoint implements WsListener {
             tooBig();
             return;
         }
-        if (admit(bytes)) {
+        if (admit(factory.kindOf(text), bytes)) {
             handler.onText(text);
         }
     }
@@ -138,7 +138,7 @@ final class WsEndpoint implements WsListener {
         if (binaryParts == null && last) {
             if (bytes.length > maxMessageBytes) {
                 tooBig();
-            } else if (admit(bytes.length)) {
+            } else if (admit(factory.kindOf(bytes), bytes.length)) {
                 handler.onBinary(bytes);
             }
             return;
@@ -155,14 +155,14 @@ final class WsEndpoint implements WsListener {
         if (last) {
             byte[] whole = binaryParts.toByteArray();
             binaryParts = null;
-            if (admit(whole.length)) {
+            if (admit(factory.kindOf(whole), whole.length)) {
                 handler.onBinary(whole);
             }
         }
     }
 
-    private boolean admit(int bytes) {
-        events.inbound(protocol, bytes);
+    private boolean admit(String kind, int bytes) {
+        events.inbound(protocol, kind, bytes);
         if (rate.tryTake()) {
             return true;
         }

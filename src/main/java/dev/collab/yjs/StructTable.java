@@ -29,21 +29,34 @@ final class StructTable {
     int sourceCount;
 
     int size;
-    long[] client = new long[16];
-    long[] clock = new long[16];
-    long[] length = new long[16];
+    long[] client;
+    long[] clock;
+    long[] length;
     /** Info byte for items, {@link #GC} or {@link #SKIP} otherwise. */
-    int[] info = new int[16];
-    int[] source = new int[16];
+    int[] info;
+    int[] source;
     /** Offsets of the info byte, of the right origin (-1 if none), of the content, and after the struct. */
-    int[] start = new int[16];
-    int[] rightOrigin = new int[16];
-    int[] content = new int[16];
-    int[] end = new int[16];
+    int[] start;
+    int[] rightOrigin;
+    int[] content;
+    int[] end;
 
     // scratch stacks for skipping nested lib0 `any` values without recursion
     private long[] anyCount = new long[8];
     private boolean[] anyIsMap = new boolean[8];
+
+    StructTable(int expectedRows) {
+        int n = Math.max(16, expectedRows);
+        client = new long[n];
+        clock = new long[n];
+        length = new long[n];
+        info = new int[n];
+        source = new int[n];
+        start = new int[n];
+        rightOrigin = new int[n];
+        content = new int[n];
+        end = new int[n];
+    }
 
     boolean isItem(int row) {
         return info[row] != GC && info[row] != SKIP;

@@ -2,7 +2,6 @@ package dev.collab.yjs;
 
 import dev.collab.yjs.Lib0Reader.MalformedException;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,14 +37,17 @@ public final class YUpdates {
         if (n == 1) {
             return updates.get(0);
         }
-        StructTable table = new StructTable();
+        long total = 0;
+        for (byte[] update : updates) {
+            total += update.length;
+        }
+        int bytes = (int) Math.min(total, Integer.MAX_VALUE - 64);
+        StructTable table = new StructTable(bytes / 8); // a struct takes at least 2 bytes; typical ones 8 to 20
         int[] next = new int[n];
         int[] stop = new int[n];
         DeleteSet deletes = new DeleteSet();
-        int bytes = 0;
         for (int u = 0; u < n; u++) {
             byte[] update = updates.get(u);
-            bytes += update.length;
             next[u] = table.size;
             Lib0Reader r = table.readStructs(update);
             stop[u] = table.size;
@@ -54,6 +56,76 @@ public final class YUpdates {
         StructWriter writer = new StructWriter(table, bytes);
         new Merger(table, next, stop, writer).run();
         return writer.finish(deletes.sortAndMerge());
+    }
+
+    /**
+     * Per struct id, how many readers' heads are a GC and how many an Item; {@link #mixed} counts ids with both.
+     * Open addressing with linear probing and backward-shift deletion, sized for every reader at once, so no
+     * allocation per step.
+     */
+    private static final class HeadIndex {
+        private final long[] clients;
+        private final long[] clocks;
+        private final int[] gcs;
+        private final int[] items;
+        private final int mask;
+        int mixed;
+
+        HeadIndex(int readers) {
+            int capacity = Integer.highestOneBit(Math.max(4, readers) * 2 - 1) << 1;
+            clients = new long[capacity];
+            clocks = new long[capacity];
+            gcs = new int[capacity];
+            items = new int[capacity];
+            mask = capacity - 1;
+        }
+
+        private int home(long client, long clock) {
+            long h = client * 0x9E3779B97F4A7C15L + clock;
+            h ^= h >>> 29;
+            h *= 0xBF58476D1CE4E5B9L;
+            return (int) (h ^ (h >>> 32)) & mask;
+        }
+
+        private boolean used(int slot) {
+            return (gcs[slot] | items[slot]) != 0;
+        }
+
+        void count(long client, long clock, boolean gc, int delta) {
+            int slot = home(client, clock);
+            while (used(slot) && (clients[slot] != client || clocks[slot] != clock)) {
+                slot = (slot + 1) & mask;
+            }
+            boolean wasMixed = gcs[slot] > 0 && items[slot] > 0;
+            clients[slot] = client;
+            clocks[slot] = clock;
+            if (gc) {
+                gcs[slot] += delta;
+            } else {
+                items[slot] += delta;
+            }
+            mixed += (gcs[slot] > 0 && items[slot] > 0 ? 1 : 0) - (wasMixed ? 1 : 0);
+            if (!used(slot)) {
+                removeAt(slot);
+            }
+        }
+
+        /** Closes the hole at {@code hole} by moving later entries of the probe run back. */
+        private void removeAt(int hole) {
+            for (int j = (hole + 1) & mask; used(j); j = (j + 1) & mask) {
+                int h = home(clients[j], clocks[j]);
+                boolean stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
+                if (!stays) {
+                    clients[hole] = clients[j];
+                    clocks[hole] = clocks[j];
+                    gcs[hole] = gcs[j];
+                    items[hole] = items[j];
+                    gcs[j] = 0;
+                    items[j] = 0;
+                    hole = j;
+                }
+            }
+        }
     }
 
     /**
@@ -84,8 +156,7 @@ public final class YUpdates {
         private int orderSize;
         private boolean replaying;
         private long replayWork;
-        private final Map<HeadId, int[]> headKinds = new HashMap<>();
-        private int mixedIds;
+        private final HeadIndex heads;
         private int last = -1;
 
         // the pending struct ("currWrite" in yjs): a row written from an offset, or a GC/Skip of its own extent
@@ -97,9 +168,6 @@ public final class YUpdates {
         private long pClock;
         private long pLength;
 
-        private record HeadId(long client, long clock) {
-        }
-
         Merger(StructTable t, int[] next, int[] stop, StructWriter writer) {
             this.t = t;
             this.next = next;
@@ -109,6 +177,7 @@ public final class YUpdates {
             recency = new long[n];
             heap = new int[n];
             order = new int[n];
+            heads = new HeadIndex(n);
             for (int u = 0; u < n; u++) {
                 recency[u] = -u;
                 skipSkips(u);
@@ -139,15 +208,7 @@ public final class YUpdates {
         }
 
         private void countHead(int row, int delta) {
-            HeadId id = new HeadId(t.client[row], t.clock[row]);
-            int[] kinds = headKinds.computeIfAbsent(id, k -> new int[2]);
-            boolean wasMixed = kinds[0] > 0 && kinds[1] > 0;
-            kinds[t.info[row] == StructTable.GC ? 0 : 1] += delta;
-            boolean isMixed = kinds[0] > 0 && kinds[1] > 0;
-            mixedIds += (isMixed ? 1 : 0) - (wasMixed ? 1 : 0);
-            if (kinds[0] == 0 && kinds[1] == 0) {
-                headKinds.remove(id);
-            }
+            heads.count(t.client[row], t.clock[row], t.info[row] == StructTable.GC, delta);
         }
 
         void run() {
@@ -182,7 +243,7 @@ public final class YUpdates {
 
         /** The reader yjs would put first after this step's sort, or -1 when all are done. */
         private int select() {
-            if (!replaying && mixedIds > 0 && replayWork < REPLAY_BUDGET) {
+            if (!replaying && heads.mixed > 0 && replayWork < REPLAY_BUDGET) {
                 startReplay();
             }
             if (!replaying) {
@@ -200,7 +261,7 @@ public final class YUpdates {
             }
             V8ArraySort.sort(order, m, this::yjsCompare);
             replayWork += m;
-            if (mixedIds == 0 || replayWork >= REPLAY_BUDGET) {
+            if (heads.mixed == 0 || replayWork >= REPLAY_BUDGET) {
                 stopReplay();
             }
             return order[0];
@@ -375,7 +436,7 @@ public final class YUpdates {
      * clock up to which it holds contiguous structs starting at 0. The delete set is not read (yjs does not either).
      */
     public static byte[] stateVector(byte[] update) {
-        StructTable t = new StructTable();
+        StructTable t = new StructTable(16);
         t.readStructs(update);
         Lib0Writer pairs = new Lib0Writer();
         int entries = 0;
@@ -418,7 +479,7 @@ public final class YUpdates {
      */
     public static byte[] diff(byte[] update, byte[] stateVector) {
         Map<Long, Long> state = decodeStateVector(stateVector);
-        StructTable t = new StructTable();
+        StructTable t = new StructTable(update.length / 8);
         Lib0Reader r = t.readStructs(update);
         DeleteSet deletes = DeleteSet.read(r);
         StructWriter writer = new StructWriter(t, update.length);
@@ -450,7 +511,7 @@ public final class YUpdates {
      * beyond 2^53-1, and trailing bytes (yjs ignores those, but no yjs encoder writes them).
      */
     public static void validate(byte[] update) {
-        StructTable t = new StructTable();
+        StructTable t = new StructTable(16);
         Lib0Reader r = t.readStructs(update);
         DeleteSet.readInto(r, new DeleteSet());
         if (r.hasContent()) {
@@ -463,7 +524,7 @@ public final class YUpdates {
         if (Arrays.equals(update, EMPTY_UPDATE)) {
             return true;
         }
-        StructTable t = new StructTable();
+        StructTable t = new StructTable(16);
         Lib0Reader r = t.readStructs(update);
         for (int i = 0; i < t.size; i++) {
             if (t.info[i] != StructTable.SKIP) {

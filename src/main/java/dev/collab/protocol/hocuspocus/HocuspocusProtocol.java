@@ -1,6 +1,7 @@
 package dev.collab.protocol.hocuspocus;
 
 import dev.collab.auth.AccessPolicy;
+import dev.collab.protocol.MessageKinds;
 import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
 import dev.collab.transport.ProtocolHandler;
@@ -25,5 +26,10 @@ public final class HocuspocusProtocol implements ProtocolHandler.Factory {
     @Override
     public ProtocolHandler create(UpgradeRequest request, Connection connection) {
         return new HocuspocusSession(connection, rooms, limits, access);
+    }
+
+    @Override
+    public String kindOf(byte[] message) {
+        return MessageKinds.hocuspocus(message);
     }
 }

@@ -118,6 +118,7 @@ final class HocuspocusSession implements ProtocolHandler {
             dropPending(name);
             LOG.log(System.Logger.Level.INFO, "hocuspocus connection {0}: permission denied for {1}: {2}",
                     connection.id(), documentId, granted.reason());
+            connection.reportRefused("auth");
             connection.sendBinary(HocuspocusCodec.permissionDenied(name, granted.reason()));
             return;
         }
@@ -142,6 +143,7 @@ final class HocuspocusSession implements ProtocolHandler {
     }
 
     private void refuse(String reason) {
+        connection.reportRefused("invalid-message");
         LOG.log(System.Logger.Level.INFO, "closing hocuspocus connection {0}: {1}", connection.id(), reason);
         connection.close(CLOSE_INVALID_PAYLOAD, reason.length() > 120 ? reason.substring(0, 120) : reason);
     }
@@ -170,6 +172,8 @@ final class HocuspocusSession implements ProtocolHandler {
 
         /** Joins the room; Authenticated goes out from inside the room, ahead of anything the room sends. */
         void open() {
+            LOG.log(System.Logger.Level.INFO, "open protocol=hocuspocus doc={0} client={1} addr={2} scope={3}",
+                    documentId, clientId(), connection.remoteAddress(), scope.wire());
             Room r = rooms.acquire(documentId);
             room.set(r);
             r.join(this, joined -> connection.sendBinary(HocuspocusCodec.authenticated(name, scope)))
@@ -187,6 +191,7 @@ final class HocuspocusSession implements ProtocolHandler {
         void leave() {
             Room r = room.getAndSet(null);
             if (r != null) {
+                LOG.log(System.Logger.Level.INFO, "close protocol=hocuspocus doc={0} client={1}", documentId, clientId());
                 r.leave(this);
                 rooms.release(r);
             }

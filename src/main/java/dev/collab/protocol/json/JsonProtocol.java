@@ -2,6 +2,7 @@ package dev.collab.protocol.json;
 
 import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
+import dev.collab.protocol.MessageKinds;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
@@ -51,5 +52,10 @@ public final class JsonProtocol implements ProtocolHandler.Factory {
                 .orElseGet(() -> "c-" + UUID.randomUUID().toString().substring(0, 18));
         boolean canWrite = access.check(request.param("token").orElse(null), documentId).canWrite();
         return new JsonSession(connection, rooms, documentId, clientId, canWrite);
+    }
+
+    @Override
+    public String kindOf(String message) {
+        return MessageKinds.json(message);
     }
 }

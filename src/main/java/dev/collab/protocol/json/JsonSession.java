@@ -39,6 +39,8 @@ final class JsonSession implements ProtocolHandler, Peer {
 
     @Override
     public void onOpen() {
+        LOG.log(System.Logger.Level.INFO, "open protocol=json doc={0} client={1} conn={2} addr={3} write={4}",
+                documentId, clientId, connection.id(), connection.remoteAddress(), canWrite);
         room = rooms.acquire(documentId);
         room.join(this, joined -> connection.sendText(JsonOut.object()
                 .field("type", "connected")
@@ -66,6 +68,7 @@ final class JsonSession implements ProtocolHandler, Peer {
         try {
             command = JsonMessages.parse(text, documentId);
         } catch (JsonProtocolException e) {
+            connection.reportRefused("invalid-message");
             sendError(e.code(), e.getMessage());
             return;
         }
@@ -121,6 +124,8 @@ final class JsonSession implements ProtocolHandler, Peer {
 
     @Override
     public void onClosed() {
+        LOG.log(System.Logger.Level.INFO, "close protocol=json doc={0} client={1} conn={2}",
+                documentId, clientId, connection.id());
         if (room != null) {
             room.leave(this);
             rooms.release(room);

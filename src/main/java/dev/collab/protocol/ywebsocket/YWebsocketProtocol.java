@@ -2,6 +2,7 @@ package dev.collab.protocol.ywebsocket;
 
 import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
+import dev.collab.protocol.MessageKinds;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
@@ -47,5 +48,10 @@ public final class YWebsocketProtocol implements ProtocolHandler.Factory {
         String documentId = documentId(request);
         boolean canWrite = access.check(request.param("token").orElse(null), documentId).canWrite();
         return new YWebsocketSession(connection, rooms, documentId, canWrite);
+    }
+
+    @Override
+    public String kindOf(byte[] message) {
+        return MessageKinds.yProtocols(message, 0);
     }
 }

@@ -41,6 +41,8 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
 
     @Override
     public void onOpen() {
+        LOG.log(System.Logger.Level.INFO, "open protocol=y-websocket doc={0} client={1} addr={2} write={3}",
+                documentId, clientId(), connection.remoteAddress(), canWrite);
         room = rooms.acquire(documentId);
         room.join(this, joined -> { }).whenComplete((joined, error) -> {
             if (error != null) {
@@ -99,12 +101,14 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     }
 
     private void refuse(String reason) {
+        connection.reportRefused("invalid-message");
         LOG.log(System.Logger.Level.INFO, "closing y-websocket connection {0}: {1}", connection.id(), reason);
         connection.close(CLOSE_INVALID_PAYLOAD, reason.length() > 120 ? reason.substring(0, 120) : reason);
     }
 
     @Override
     public void onClosed() {
+        LOG.log(System.Logger.Level.INFO, "close protocol=y-websocket doc={0} client={1}", documentId, clientId());
         if (room != null) {
             room.leave(this);
             rooms.release(room);

@@ -7,10 +7,10 @@ import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
 
 /** JSON-B (yasson) responses for the HTTP API. */
-final class Json {
+final class JsonResponses {
     private static final Jsonb JSONB = JsonbBuilder.create();
 
-    private Json() {
+    private JsonResponses() {
     }
 
     static void send(ServerResponse res, Status status, Object body) {
@@ -21,6 +21,6 @@ final class Json {
         send(res, status, new ErrorBody(code, message));
     }
 
-    record ErrorBody(String error, String message) {
+    public record ErrorBody(String error, String message) {   // public: yasson cannot read a package-private record
     }
 }

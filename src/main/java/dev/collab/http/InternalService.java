@@ -1,0 +1,171 @@
+package dev.collab.http;
+
+import dev.collab.auth.Access;
+import dev.collab.auth.AccessPolicy;
+import dev.collab.protocol.json.JsonOut;
+import dev.collab.room.DocumentIds;
+import dev.collab.room.Room;
+import dev.collab.room.RoomEvent;
+import dev.collab.room.Rooms;
+import dev.collab.store.Store;
+import dev.collab.yjs.YUpdates;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonReader;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+
+import java.io.StringReader;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The API for backends: push a message into a document's room, and read a document's history (steps since a
+ * version, the merged Yjs state).
+ */
+public final class InternalService implements HttpService {
+    private static final int MAX_STEPS_PER_RESPONSE = 10_000;
+    private final Rooms rooms;
+    private final Store store;
+    private final AdminAuth admin;
+    private final AccessPolicy access;
+
+    public InternalService(Rooms rooms, Store store, String adminToken, AccessPolicy access) {
+        this.rooms = rooms;
+        this.store = store;
+        this.admin = new AdminAuth(adminToken);
+        this.access = access;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/internal/documents/{id}/broadcast", this::broadcast)
+                .get("/documents/{id}/steps", this::steps)
+                .get("/documents/{id}/yjs", this::yjs);
+    }
+
+    public record Delivered(int delivered) {
+    }
+
+    public record Steps(int version, List<String> steps, List<String> clientIDs) {
+    }
+
+    private void broadcast(ServerRequest req, ServerResponse res) throws Exception {
+        if (!admin.check(req, res)) {
+            return;
+        }
+        String id = req.path().pathParameters().get("id");
+        JsonObject body;
+        try (JsonReader reader = Json.createReader(new StringReader(req.content().as(String.class)))) {
+            JsonValue value = reader.readValue();
+            if (!(value instanceof JsonObject object)) {
+                badRequest(res, "the body must be a JSON object");
+                return;
+            }
+            body = object;
+        } catch (jakarta.json.JsonException e) {
+            badRequest(res, "the body is not valid JSON");
+            return;
+        }
+        if (!(body.get("type") instanceof JsonString type)) {
+            badRequest(res, "\"type\" must be a string");
+            return;
+        }
+        JsonValue payload = body.get("payload");
+        if (payload == null) {
+            badRequest(res, "\"payload\" is required");
+            return;
+        }
+        String to = null;
+        JsonValue toValue = body.get("to");
+        if (toValue != null && toValue != JsonValue.NULL) {
+            if (!(toValue instanceof JsonObject toObject) || !(toObject.get("id") instanceof JsonString toId)) {
+                badRequest(res, "\"to\" must be an object with a string \"id\"");
+                return;
+            }
+            to = toId.getString();
+        }
+        Room room = rooms.find(id);
+        int delivered = room == null ? 0 : room.sendMessage(
+                new RoomEvent.Message(type.getString(), payload.toString(), null, null, null), to)
+                .get(5, TimeUnit.SECONDS);
+        JsonResponses.send(res, Status.OK_200, new Delivered(delivered));
+    }
+
+    private void steps(ServerRequest req, ServerResponse res) {
+        String id = req.path().pathParameters().get("id");
+        if (!readAllowed(req, res, id)) {
+            return;
+        }
+        int since;
+        try {
+            since = Integer.parseInt(req.query().first("since").orElse("0"));
+        } catch (NumberFormatException e) {
+            badRequest(res, "\"since\" must be a whole number");
+            return;
+        }
+        int version = store.head(id).stepVersion();
+        if (since < 0 || since > version) {
+            badRequest(res, "\"since\" must be between 0 and " + version);
+            return;
+        }
+        List<Store.StoredStep> steps = store.stepsSince(id, since, MAX_STEPS_PER_RESPONSE);
+        // steps are stored as JSON text; embed them as JSON, not as strings
+        StringBuilder sb = new StringBuilder("{\"version\":").append(since + steps.size()).append(",\"steps\":[");
+        for (int i = 0; i < steps.size(); i++) {
+            sb.append(i > 0 ? "," : "").append(steps.get(i).stepJson());
+        }
+        sb.append("],\"clientIDs\":[");
+        for (int i = 0; i < steps.size(); i++) {
+            sb.append(i > 0 ? "," : "").append(JsonOut.quote(steps.get(i).clientId()));
+        }
+        sb.append("]}");
+        res.header(HeaderValues.CONTENT_TYPE_JSON).send(sb.toString());
+    }
+
+    private void yjs(ServerRequest req, ServerResponse res) throws Exception {
+        String id = req.path().pathParameters().get("id");
+        if (!readAllowed(req, res, id)) {
+            return;
+        }
+        Room room = rooms.find(id);
+        byte[] state;
+        if (room != null) {
+            state = room.yjsState(null).get(30, TimeUnit.SECONDS);
+        } else {
+            List<byte[]> log = store.updates(id).stream().map(Store.StoredUpdate::data).toList();
+            state = log.isEmpty() ? YUpdates.EMPTY_UPDATE : log.size() == 1 ? log.get(0) : YUpdates.merge(log);
+        }
+        res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream").send(state);
+    }
+
+    private static void badRequest(ServerResponse res, String message) {
+        JsonResponses.error(res, Status.BAD_REQUEST_400, "bad-request", message);
+    }
+
+    /** The admin token, or an access token valid for this document (read-only is enough). */
+    private boolean readAllowed(ServerRequest req, ServerResponse res, String id) {
+        String problem = DocumentIds.problem(id);
+        if (problem != null) {
+            badRequest(res, problem);
+            return false;
+        }
+        String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
+        String bearer = header.startsWith("Bearer ") ? header.substring(7).trim() : null;
+        if (bearer != null && !access.isOpen()) {
+            Access granted = access.check(bearer, id);
+            if (granted.granted()) {
+                return true;
+            }
+        }
+        return admin.check(req, res);
+    }
+
+}

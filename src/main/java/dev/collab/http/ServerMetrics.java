@@ -1,0 +1,95 @@
+package dev.collab.http;
+
+import dev.collab.transport.TransportEvents;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The server's Prometheus metrics (Micrometer). Counters are cached by label set so the per-message cost is a
+ * map lookup and an add, not a registry lookup.
+ */
+public final class ServerMetrics implements TransportEvents {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, Counter[]> traffic = new ConcurrentHashMap<>();
+    private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
+    private final Map<String, Counter> slow = new ConcurrentHashMap<>();
+    private final Counter authFailures;
+    private final Timer commits;
+
+    public ServerMetrics() {
+        authFailures = Counter.builder("collab.auth.failures").description("refused tokens, origins and auth timeouts")
+                .register(registry);
+        commits = Timer.builder("collab.store.commit").description("duration of one SQLite group commit")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+    }
+
+    /** A gauge read at scrape time. */
+    public <T> void gauge(String name, String description, T source, ToDoubleFunction<T> value, String... tags) {
+        Gauge.builder(name, source, value).description(description).tags(tags).register(registry);
+    }
+
+    /** Open connections per protocol, read at scrape time. */
+    public void connectionGauges(Supplier<Map<String, Long>> byProtocol, String... protocols) {
+        for (String protocol : protocols) {
+            gauge("collab.connections.open", "open WebSocket connections", byProtocol,
+                    s -> s.get().getOrDefault(protocol, 0L), "protocol", protocol);
+        }
+    }
+
+    public void storeCommit(long nanos) {
+        commits.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void inbound(String protocol, String kind, int bytes) {
+        count("in", protocol, kind, bytes);
+    }
+
+    @Override
+    public void outbound(String protocol, String kind, int bytes) {
+        count("out", protocol, kind, bytes);
+    }
+
+    private void count(String direction, String protocol, String kind, int bytes) {
+        Counter[] pair = traffic.computeIfAbsent(direction + '|' + protocol + '|' + kind, k -> new Counter[]{
+                Counter.builder("collab.messages").description("WebSocket messages")
+                        .tags("direction", direction, "protocol", protocol, "kind", kind).register(registry),
+                Counter.builder("collab.message.bytes").description("WebSocket message payload bytes")
+                        .tags("direction", direction, "protocol", protocol, "kind", kind).register(registry)});
+        pair[0].increment();
+        pair[1].increment(bytes);
+    }
+
+    @Override
+    public void refused(String reason) {
+        rejected.computeIfAbsent(reason, r -> Counter.builder("collab.rejected")
+                .description("refused upgrades, connections and messages").tag("reason", r).register(registry))
+                .increment();
+        if (reason.startsWith("auth") || reason.equals("origin")) {
+            authFailures.increment();
+        }
+    }
+
+    @Override
+    public void slowConsumer(String protocol) {
+        slow.computeIfAbsent(protocol, p -> Counter.builder("collab.slow.consumers")
+                .description("connections closed for not reading").tag("protocol", p).register(registry))
+                .increment();
+    }
+
+    /** Prometheus text exposition format. */
+    public String scrape() {
+        return registry.scrape();
+    }
+}
