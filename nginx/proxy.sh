@@ -48,7 +48,7 @@ ensure_nginx() {
   fi
   say "installing nginx with apt-get"
   # The package's own service start is irrelevant here (this script runs its own nginx).
-  if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+  if ! { apt-get update -q -o DPkg::Lock::Timeout=300 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
            -o DPkg::Lock::Timeout=300 nginx; } >&2; then
     say "apt-get could not install nginx"
     exit "$EX_UNAVAILABLE"
