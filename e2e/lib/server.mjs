@@ -20,7 +20,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const LAUNCHER = path.join(REPO_ROOT, 'collab');
 export const JAR = path.join(REPO_ROOT, 'target', 'collab-server.jar');
 
-const READY_LINE = /collab-server listening on port (\d+)/;
+const READY_LINE = /collab-server listening on port (\d+)\s*$/;
 const DEFAULT_START_TIMEOUT_MS = Number(process.env.E2E_SERVER_START_TIMEOUT_MS || 30_000);
 const STOP_GRACE_MS = 10_000;
 const MAX_CAPTURE_CHARS = 64 * 1024;
@@ -165,13 +165,17 @@ export class ServerProcess {
       const onData = (chunk) => {
         append('stdout', chunk);
         buffered += chunk.toString('utf8');
-        const m = READY_LINE.exec(buffered);
-        if (m) {
-          child.stdout.off('data', onData);
-          child.stdout.on('data', (c) => append('stdout', c));
-          resolve(Number(m[1]));
-        } else if (buffered.length > MAX_CAPTURE_CHARS) {
-          buffered = buffered.slice(-1024);
+        // only complete lines: a chunk may end in the middle of the port number
+        const lines = buffered.split('\n');
+        buffered = lines.pop().slice(-MAX_CAPTURE_CHARS);
+        for (const line of lines) {
+          const m = READY_LINE.exec(line);
+          if (m) {
+            child.stdout.off('data', onData);
+            child.stdout.on('data', (c) => append('stdout', c));
+            resolve(Number(m[1]));
+            return;
+          }
         }
       };
       child.stdout.on('data', onData);
@@ -186,7 +190,7 @@ export class ServerProcess {
     const timeout = new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error(
         `server did not print "collab-server listening on port <N>" on stdout within ${this.startTimeoutMs} ms` +
-        (READY_LINE.test(this.#stderr) ? ' (it printed it on stderr instead)' : '') +
+        (/collab-server listening on port \d+/.test(this.#stderr) ? ' (it printed it on stderr instead)' : '') +
         this.#describeOutput())), this.startTimeoutMs);
     });
 
