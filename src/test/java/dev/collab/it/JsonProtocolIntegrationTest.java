@@ -132,6 +132,15 @@ class JsonProtocolIntegrationTest {
         assertEquals("dup", other.next("steps").getJsonArray("clientIDs").getString(0));
     }
 
+    @Test
+    void theServerAnswersWebSocketPingsAndJsonPings() throws Exception {
+        WsTestClient c = join(newDoc(), "pinger");
+        byte[] payload = {1, 2, 3, 'h', 'i'};
+        assertEquals(java.util.Arrays.toString(payload), java.util.Arrays.toString(c.ping(payload)));
+        c.send("{\"type\":\"ping\"}");
+        assertEquals(Json.createObjectBuilder().add("type", "pong").build(), c.nextStrict("pong"));
+    }
+
     // ---- ProseMirror steps --------------------------------------------------------------------------------
 
     @Test

@@ -30,6 +30,11 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Path db) {
+        return start(db, Map.of());
+    }
+
+    /** Starts with the test defaults overridden by {@code overrides} (environment variable names). */
+    static TestServer start(Path db, Map<String, String> overrides) {
         Map<String, String> env = new HashMap<>();
         env.put("SERVER_PORT", "0");
         env.put("SERVER_HOST", "127.0.0.1");
@@ -37,6 +42,7 @@ final class TestServer implements AutoCloseable {
         env.put("COLLAB_ADMIN_TOKEN", ADMIN_TOKEN);
         env.put("COLLAB_MAX_MESSAGE_BYTES", Integer.toString(MAX_MESSAGE_BYTES));
         env.put("COLLAB_ROOM_IDLE_UNLOAD_MS", "200");
+        env.putAll(overrides);
         return new TestServer(Main.CollabServer.start(Settings.load(env)));
     }
 

@@ -40,6 +40,7 @@ final class WsTestClient implements WebSocket.Listener, AutoCloseable {
     private final List<JsonObject> skipped = new ArrayList<>();
     private final StringBuilder partial = new StringBuilder();
     final CompletableFuture<Close> closed = new CompletableFuture<>();
+    private final LinkedBlockingQueue<java.nio.ByteBuffer> pongs = new LinkedBlockingQueue<>();
     private WebSocket ws;
 
     private WsTestClient(String name) {
@@ -97,8 +98,21 @@ final class WsTestClient implements WebSocket.Listener, AutoCloseable {
     }
 
     @Override
+    public CompletionStage<?> onPong(WebSocket webSocket, java.nio.ByteBuffer message) {
+        java.nio.ByteBuffer copy = java.nio.ByteBuffer.allocate(message.remaining());
+        copy.put(message).flip();
+        pongs.add(copy);
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
         closed.complete(new Close(statusCode, reason));
+        // answer the close handshake like a browser does, so the server need not wait for its timeout
+        if (!webSocket.isOutputClosed()) {
+            webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "");
+        }
         return null;
     }
 
@@ -118,6 +132,16 @@ final class WsTestClient implements WebSocket.Listener, AutoCloseable {
         for (int i = 0; i < parts.length; i++) {
             ws.sendText(parts[i], i == parts.length - 1).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         }
+    }
+
+    /** Sends a WebSocket ping and returns the payload of the pong that answers it. */
+    byte[] ping(byte[] payload) throws Exception {
+        ws.sendPing(java.nio.ByteBuffer.wrap(payload)).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        java.nio.ByteBuffer pong = pongs.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        assertNotNull(pong, () -> name + ": no pong within " + TIMEOUT.toMillis() + " ms");
+        byte[] out = new byte[pong.remaining()];
+        pong.get(out);
+        return out;
     }
 
     /** Closes with a close frame (1000) and waits for the server's answer. */
@@ -156,6 +180,11 @@ final class WsTestClient implements WebSocket.Listener, AutoCloseable {
 
     /** The first message of {@code type}; messages of other types are kept for later calls. */
     JsonObject next(String type) throws InterruptedException {
+        return next(type, TIMEOUT);
+    }
+
+    /** {@link #next(String)} with its own timeout. */
+    JsonObject next(String type, Duration timeout) throws InterruptedException {
         for (Iterator<JsonObject> it = skipped.iterator(); it.hasNext(); ) {
             JsonObject m = it.next();
             if (type.equals(m.getString("type", null))) {
@@ -163,12 +192,12 @@ final class WsTestClient implements WebSocket.Listener, AutoCloseable {
                 return m;
             }
         }
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
             JsonObject m = left > 0 ? inbox.poll(left, TimeUnit.NANOSECONDS) : null;
             if (m == null) {
-                fail(name + ": no " + type + " message within " + TIMEOUT.toMillis() + " ms; got " + skipped
+                fail(name + ": no " + type + " message within " + timeout.toMillis() + " ms; got " + skipped
                         + closeInfo());
             }
             if (type.equals(m.getString("type", null))) {
@@ -207,16 +236,18 @@ final class WsTestClient implements WebSocket.Listener, AutoCloseable {
 
     @Override
     public void close() {
-        if (ws != null && !ws.isOutputClosed()) {
-            ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
-        }
-        if (ws != null) {
-            try {
-                closed.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception ignored) {
-                // closing is best effort here; tests that care assert the close themselves
+        if (ws == null || closed.isDone() || ws.isOutputClosed()) {
+            if (ws != null) {
+                ws.abort();   // already closed, or aborted by the test
             }
-            ws.abort();
+            return;
         }
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
+        try {
+            closed.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception ignored) {
+            // closing is best effort here; tests that care assert the close themselves
+        }
+        ws.abort();
     }
 }
