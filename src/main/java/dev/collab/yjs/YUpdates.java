@@ -10,9 +10,11 @@ import java.util.Map;
  * Pure functions over Yjs v1 updates, without a document in memory: the server-side subset of yjs's update API
  * (mergeUpdates, encodeStateVectorFromUpdate, diffUpdate) plus validation.
  *
- * <p>Outputs are byte-identical to yjs 13.6 for updates yjs produces. Item structs are copied verbatim from their
- * input, so an input that encodes something in a non-canonical way (over-long varints, JSON with extra whitespace,
- * lib0 floats that are integers) keeps that encoding where yjs would re-encode it; the meaning is the same.
+ * <p>Outputs are byte-identical to yjs 13.6 running on Node 20 for updates yjs produces (where yjs's merge order
+ * depends on V8's sort, that sort is replayed; see {@link V8ArraySort}). Item structs are copied verbatim from
+ * their input, so an input that encodes something in a non-canonical way (over-long varints, JSON with extra
+ * whitespace, lib0 floats that are integers) keeps that encoding where yjs would re-encode it; the meaning is the
+ * same.
  *
  * <p>All functions throw {@link MalformedException} for input that does not decode. Like yjs, merge, diff and
  * stateVector ignore bytes after the delete set; {@link #validate} rejects them.
@@ -28,6 +30,9 @@ public final class YUpdates {
      * Merges updates into one, like {@code Y.mergeUpdates}: structs are ordered by client (descending) and clock,
      * duplicates are dropped, overlapping structs are split, missing ranges become Skip structs, and the delete sets
      * are united. A single update is returned as is (yjs does not even decode it).
+     *
+     * <p>As in yjs, adjacent items are never joined (only GC runs are): merging n one-character updates yields n
+     * items, so a merged update stays about as large as its inputs together.
      */
     public static byte[] merge(List<byte[]> updates) {
         int n = updates.size();
