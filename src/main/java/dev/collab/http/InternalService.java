@@ -18,9 +18,9 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonReader;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
+import jakarta.json.stream.JsonParser;
 
 import java.io.StringReader;
 import java.util.List;
@@ -63,8 +63,21 @@ public final class InternalService implements HttpService {
         }
         String id = req.path().pathParameters().get("id");
         JsonObject body;
-        try (JsonReader reader = Json.createReader(new StringReader(req.content().as(String.class)))) {
-            JsonValue value = reader.readValue();
+        String text = req.content().hasEntity() ? req.content().as(String.class) : "";
+        // a parser, not a JsonReader: the reader accepts (and ignores) anything after the first value
+        try (JsonParser parser = Json.createParser(new StringReader(text))) {
+            JsonValue value = null;
+            if (parser.hasNext()) {
+                parser.next();
+                value = parser.getValue();
+                if (parser.hasNext()) {
+                    value = null;                       // more after the value
+                }
+            }
+            if (value == null) {
+                badRequest(res, "the body is not valid JSON");
+                return;
+            }
             if (!(value instanceof JsonObject object)) {
                 badRequest(res, "the body must be a JSON object");
                 return;

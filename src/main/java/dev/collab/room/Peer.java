@@ -27,4 +27,9 @@ public interface Peer {
     default boolean canWrite() {
         return true;
     }
+
+    /** Whether the protocol carries application messages ({@link RoomEvent.Message}); y-websocket does not. */
+    default boolean receivesMessages() {
+        return true;
+    }
 }

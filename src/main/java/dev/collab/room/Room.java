@@ -409,13 +409,15 @@ public final class Room {
 
     /**
      * Delivers a message to the room's peers, or only to peers with client id {@code toClientId}; the sender
-     * ({@code origin}, null for the server) is skipped. Completes with the number of peers it was handed to.
+     * ({@code origin}, null for the server) and peers whose protocol has no application messages are skipped.
+     * Completes with the number of peers it was handed to.
      */
     public CompletableFuture<Integer> sendMessage(RoomEvent.Message message, String toClientId) {
         return call(() -> {
             int delivered = 0;
             for (Peer p : peers.keySet()) {
-                if (p != message.origin() && (toClientId == null || toClientId.equals(p.clientId()))) {
+                if (p != message.origin() && p.receivesMessages()
+                        && (toClientId == null || toClientId.equals(p.clientId()))) {
                     p.deliver(message);
                     delivered++;
                 }

@@ -134,6 +134,11 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     }
 
     @Override
+    public boolean receivesMessages() {
+        return false;
+    }
+
+    @Override
     public void close(int code, String reason) {
         connection.close(code, reason);
     }
