@@ -27,6 +27,22 @@ function assertContiguousSteps(messages, from) {
   return expected - from;
 }
 
+/**
+ * steps messages received around a re-sync (a broadcast may cross the sync reply, so a step can come
+ * twice): each batch lies within [from, to) and together they cover it without a gap.
+ */
+function assertStepsCover(messages, from, to) {
+  const batches = messages.filter((m) => m.type === 'steps');
+  let covered = from;
+  for (const b of batches) {
+    const end = b.version + b.steps.length;
+    assert.ok(b.version >= from && end <= to, `steps batch ${b.version}..${end} lies within ${from}..${to}`);
+    assert.ok(b.version <= covered, `no gap before the steps batch at ${b.version} (covered up to ${covered})`);
+    covered = Math.max(covered, end);
+  }
+  assert.equal(covered, to, `the steps received cover ${from}..${to}`);
+}
+
 function assertHealthy(...editors) {
   for (const e of editors) {
     assert.deepEqual(e.anomalies, [], `${e.name} saw protocol anomalies`);
@@ -195,8 +211,7 @@ describe('prosemirror-collab over the JSON protocol', () => {
     await a.idle();
     await b.waitForVersion(a.version);
     const v = a.version;
-    a.client.drain();
-    b.client.drain();
+    const mark = { a: a.client.received.length, b: b.client.received.length };
 
     a.insertText('ALPHA ', 1);
     b.insertText(' BRAVO', b.doc.content.size - 1);
@@ -212,27 +227,31 @@ describe('prosemirror-collab over the JSON protocol', () => {
     assert.equal(losers.length, 1, `exactly one editor gets a conflict (A: ${a.stats.conflicts}, B: ${b.stats.conflicts})`);
     const loser = losers[0];
     const winner = loser === a ? b : a;
+    const sinceFlush = (e) => e.client.received.slice(e === a ? mark.a : mark.b);
 
-    const echo = winner.client.received.find((m) => m.type === 'steps' && m.version === v);
+    const echo = sinceFlush(winner).find((m) => m.type === 'steps');
     assert.ok(echo, 'the winner gets its own steps back');
+    assert.equal(echo.version, v);
     assert.deepEqual(echo.clientIDs.map(String), [String(winner.clientID)]);
     assert.equal(echo.steps.length, 1);
 
-    const conflict = await loser.client.next('conflict');
-    assert.equal(conflict.version, v + 1,
+    const conflicts = sinceFlush(loser).filter((m) => m.type === 'conflict');
+    assert.equal(conflicts.length, 1, 'the loser gets one conflict');
+    assert.equal(conflicts[0].version, v + 1,
       `conflict must report the current version, the one that beat the loser's steps at ${v}; ` +
-      `got ${JSON.stringify(conflict)} (a conflict naming the version the client sent tells it nothing to catch up to)`);
-    // the winner's broadcast may reach the loser before or after the conflict; either way the
-    // re-sync starts from the loser's version and brings it exactly to the winner's version
+      `got ${JSON.stringify(conflicts[0])} (a conflict naming the version the client sent tells it nothing to catch up to)`);
+    // the loser re-syncs from the version it has (v, or v + 1 when the winner's broadcast came
+    // first); the steps it receives (broadcast and sync reply may overlap) bring it to v + 1
     const resyncFrom = loser.lastSync.request.version;
     assert.ok(resyncFrom === v || resyncFrom === v + 1, `re-sync from ${resyncFrom}`);
-    assert.equal(assertContiguousSteps(loser.lastSync.messages, resyncFrom), v + 1 - resyncFrom,
-      'the re-sync reply carries exactly the steps the loser missed');
     assert.equal(loser.lastSync.messages.at(-1).type, 'synced');
-    assert.equal(loser.version, v + 1, 'after the re-sync the loser has the winner\'s step');
+    await loser.waitForVersion(v + 1);
+    assertStepsCover(sinceFlush(loser), v, v + 1);
+    assert.equal(loser.version, v + 1, 'the loser has exactly the winner\'s step');
     const pending = loser.sendable();
     assert.ok(pending, 'the loser still holds its (rebased) step');
     assert.equal(pending.version, v + 1);
+    assert.equal(pending.steps.length, 1);
 
     loser.autoFlush = true;
     winner.autoFlush = true;
