@@ -23,11 +23,13 @@ export class ConnectionsChart {
     const w = cssWidth - pad.left - pad.right;
     const hgt = cssHeight - pad.top - pad.bottom;
     const now = samples.length ? samples[samples.length - 1].t : Date.now();
-    const t0 = now - this.windowMs;
+    // the x axis grows with the page's history, from 2 minutes up to the whole window
+    const span = Math.min(this.windowMs, Math.max(120_000, samples.length ? now - samples[0].t : 0));
+    const t0 = now - span;
     const maxVal = Math.max(4, ...samples.map((s) => s.connections));
     const step = niceStep(maxVal);
     const top = Math.ceil(maxVal / step) * step;
-    const x = (t) => pad.left + ((t - t0) / this.windowMs) * w;
+    const x = (t) => pad.left + ((t - t0) / span) * w;
     const y = (v) => pad.top + hgt - (v / top) * hgt;
 
     ctx.font = '11px ui-sans-serif, system-ui, "DejaVu Sans", sans-serif';
@@ -47,10 +49,13 @@ export class ConnectionsChart {
     // x labels: minutes ago
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
-    const minutes = Math.round(this.windowMs / 60000);
-    for (let m = minutes; m >= 0; m -= Math.max(1, Math.round(minutes / 5))) {
-      ctx.fillStyle = '#98a2b3';
-      ctx.fillText(m === 0 ? 'now' : `-${m}m`, x(now - m * 60000), pad.top + hgt + 6);
+    const tick = [15, 30, 60, 120, 300].map((s) => s * 1000).find((t) => span / t <= 6) ?? 600_000;
+    ctx.fillStyle = '#98a2b3';
+    for (let ago = 0; ago <= span + 1; ago += tick) {
+      const label = ago === 0 ? 'now' : ago % 60_000 === 0 ? `-${ago / 60_000}m` : `-${ago / 1000}s`;
+      const px = x(now - ago);
+      ctx.textAlign = px < pad.left + 14 ? 'left' : px > pad.left + w - 14 ? 'right' : 'center';
+      ctx.fillText(label, px, pad.top + hgt + 6);
     }
     if (!samples.length) return;
 

@@ -5,7 +5,7 @@ import '../shared/base.css';
 import './editor.css';
 import { h, initials } from '../shared/dom.js';
 import { loadIdentity, newDocumentId, randomIdentity, saveIdentity } from '../shared/identity.js';
-import { takeToken } from '../shared/token.js';
+import { takeToken, tokenClaims } from '../shared/token.js';
 import { BRAND } from '../shared/brand.js';
 
 const TOKEN_KEY = 'collab.token';
@@ -158,13 +158,25 @@ async function editorPage() {
     avatars.replaceChildren(...shown.map((p) => h('span.avatar', {
       style: { background: /^#[0-9a-f]{6}$/i.test(p.color || '') ? p.color : '#868e96' },
       title: p.self ? `${p.name} (you)` : p.name,
-    }, initials(p.name))), sorted.length > shown.length ? h('span.avatar.more', `+${sorted.length - shown.length}`) : null);
+    }, initials(p.name))));
+    if (sorted.length > shown.length) avatars.append(h('span.avatar.more', `+${sorted.length - shown.length}`));
   };
 
   const start = mode === 'steps'
     ? (await import('./steps-mode.js')).startStepsEditor
     : (await import('./yjs-mode.js')).startYjsEditor;
   const editor = start({ mount, toolbar, documentId, token, user: identity, onStatus, onPeople });
+
+  // With an access token: a read-only scope makes the editor read-only; an expired one says so.
+  const claims = tokenClaims(token);
+  if (claims?.scope === 'read-only') {
+    editor.view.setProps({ editable: () => false });
+    toolbar.classList.add('is-readonly');
+    statusDetail.before(h('span.tag.readonly-tag#readonly', 'read-only'));
+  }
+  if (Number.isFinite(claims?.exp) && claims.exp * 1000 <= Date.now()) {
+    statusDetail.before(h('span.tag.expired-tag', { title: 'Ask for a new link' }, 'access token expired'));
+  }
 
   function applyIdentity() {
     const name = nameInput.value.trim().slice(0, 40) || identity.name;
@@ -178,7 +190,13 @@ async function editorPage() {
   nameInput.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); nameInput.blur(); editor.view.focus(); } });
   colorInput.addEventListener('input', applyIdentity);
 
-  window.collab = { mode, documentId, editor, text: () => editor.text(), debug: () => editor.debug() };
+  // for people poking around in the console, and for the browser tests
+  window.collab = {
+    mode, documentId, editor,
+    text: () => editor.view.state.doc.textBetween(0, editor.view.state.doc.content.size, '\n'),
+    docJSON: () => editor.view.state.doc.toJSON(),
+    debug: () => editor.debug(),
+  };
   editor.view.focus();
 }
 

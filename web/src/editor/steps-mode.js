@@ -14,6 +14,7 @@ import { EditorView } from 'prosemirror-view';
 import { wsBase } from '../shared/dom.js';
 import { formattingKeymap, markdownishInputRules, toolbarPlugin } from './commands.js';
 import { remoteCursorsKey, remoteCursorsPlugin } from './cursors.js';
+import { failureHint } from './status.js';
 import { initialDoc, schema } from './schema.js';
 
 const DENIED_CODES = new Set([1008, 4401, 4403]);
@@ -58,10 +59,10 @@ export function startStepsEditor({ mount, toolbar, documentId, token, user, onSt
   let ready = false;      // "synced" seen on the current socket
   let syncing = false;    // a sync is outstanding
   let inFlight = null;    // { version } of the steps batch awaiting its echo or a conflict
-  let everSynced = false;
   let offline = !navigator.onLine;
   let denied = null;
-  let attempts = 0;
+  let attempts = 0;       // failed connections in a row
+  let everSynced = false;
   let reconnectTimer = null;
   let pingTimer = null;
   let lastHeard = 0;
@@ -73,9 +74,10 @@ export function startStepsEditor({ mount, toolbar, documentId, token, user, onSt
     if (denied) status = 'denied';
     else if (offline) status = 'offline';
     else if (ready) status = 'connected';
-    else status = everSynced ? 'reconnecting' : 'connecting';
+    else status = attempts > 0 || everSynced ? 'reconnecting' : 'connecting';
     const pending = sendableSteps(view.state)?.steps.length ?? 0;
-    onStatus(status, denied ? `closed: ${denied.reason || denied.code}` : pending ? `${pending} unsent` : '');
+    onStatus(status, denied ? `closed: ${denied.reason || denied.code}`
+      : failureHint(attempts, token) || (pending && status !== 'offline' ? `${pending} unsent` : ''));
   };
 
   const send = (msg) => {
@@ -158,8 +160,8 @@ export function startStepsEditor({ mount, toolbar, documentId, token, user, onSt
       case 'synced':
         syncing = false;
         ready = true;
-        everSynced = true;
         attempts = 0;
+        everSynced = true;
         inFlight = null; // whatever was in flight is either in the sync reply or must go again
         sendAwareness();
         flush();
@@ -264,7 +266,7 @@ export function startStepsEditor({ mount, toolbar, documentId, token, user, onSt
   }, PING_EVERY_MS);
 
   const goOffline = () => { offline = true; closeSocket(); report(); };
-  const goOnline = () => { offline = false; attempts = 0; connect(); report(); };
+  const goOnline = () => { offline = false; connect(); report(); };
   window.addEventListener('offline', goOffline);
   window.addEventListener('online', goOnline);
 

@@ -9,6 +9,7 @@ import * as Y from 'yjs';
 import { wsBase } from '../shared/dom.js';
 import { formattingKeymap, markdownishInputRules, toolbarPlugin } from './commands.js';
 import { caretBuilder, selectionBuilder } from './cursors.js';
+import { failureHint } from './status.js';
 import { schema } from './schema.js';
 
 const DENIED_CODES = new Set([1008, 4401, 4403]);
@@ -38,6 +39,7 @@ export function startYjsEditor({ mount, toolbar, documentId, token, user, onStat
   const view = new EditorView(mount, { state, attributes: { spellcheck: 'true', 'aria-label': 'Document' } });
 
   // --- connection state ---------------------------------------------------------------------
+  let failures = 0; // connections closed since the last successful sync
   let everSynced = false;
   let offline = !navigator.onLine;
   let denied = null;
@@ -46,11 +48,12 @@ export function startYjsEditor({ mount, toolbar, documentId, token, user, onStat
     if (denied) status = 'denied';
     else if (offline) status = 'offline';
     else if (provider.wsconnected && provider.synced) status = 'connected';
-    else status = everSynced ? 'reconnecting' : 'connecting';
-    onStatus(status, denied ? `closed: ${denied.reason || denied.code}` : '');
+    else status = failures > 0 || everSynced ? 'reconnecting' : 'connecting';
+    onStatus(status, denied ? `closed: ${denied.reason || denied.code}` : failureHint(failures, token));
   };
   provider.on('status', report);
-  provider.on('sync', (synced) => { if (synced) everSynced = true; report(); });
+  provider.on('sync', (synced) => { if (synced) { failures = 0; everSynced = true; } report(); });
+  provider.on('connection-close', () => { if (!offline) failures++; report(); });
   provider.on('closed', (event) => {
     if (DENIED_CODES.has(event.code)) { denied = event; report(); }
   });

@@ -27,3 +27,21 @@ export function storeToken(key, token) {
     else sessionStorage.removeItem(key);
   } catch { /* storage disabled */ }
 }
+
+/**
+ * The claims of a JWT access token, read without checking the signature (the server does that):
+ * only to adapt the page (read-only scope, expiry). null when the token is not a JWT.
+ */
+export function tokenClaims(token) {
+  const parts = String(token || '').split('.');
+  if (parts.length !== 3) return null;
+  try {
+    const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+    const json = decodeURIComponent(Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)),
+      (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0')).join(''));
+    const claims = JSON.parse(json);
+    return claims && typeof claims === 'object' ? claims : null;
+  } catch {
+    return null;
+  }
+}
