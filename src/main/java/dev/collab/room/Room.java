@@ -4,6 +4,7 @@ import dev.collab.store.Store;
 import dev.collab.yjs.Lib0Reader;
 import dev.collab.yjs.YUpdates;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -60,6 +61,7 @@ public final class Room {
     private final Map<Peer, Long> peers = new LinkedHashMap<>();        // peer -> join order
     private final Map<Long, AwarenessEntry> awareness = new HashMap<>();
     private final Map<Long, Peer> awarenessOwners = new HashMap<>();
+    private final ArrayDeque<Runnable> waitingForSteps = new ArrayDeque<>();     // submissions behind a commit
     private boolean loaded;
     private int committedVersion;
     private int acceptedVersion;                                       // committed + in flight
@@ -170,21 +172,27 @@ public final class Room {
                 outcome.completeExceptionally(e);
                 return;
             }
-            if (!peers.containsKey(peer)) {
-                outcome.complete(new StepsOutcome.Invalid("not-joined", "this connection is not in the document's room"));
-            } else if (!peer.canWrite()) {
-                outcome.complete(new StepsOutcome.Invalid("read-only", "this connection may not change the document"));
-            } else if (version < 0 || version > acceptedVersion) {
-                outcome.complete(new StepsOutcome.Invalid("invalid-version",
-                        "version " + version + " is outside 0.." + committedVersion));
-            } else if (version != committedVersion || acceptedVersion != committedVersion) {
-                // stale, or based on steps still being committed: the client resyncs and rebases
-                outcome.complete(new StepsOutcome.Conflict(committedVersion));
-            } else {
-                commitSteps(peer, version, steps, outcome);
-            }
+            judgeSteps(peer, version, steps, outcome);
         });
         return outcome;
+    }
+
+    private void judgeSteps(Peer peer, int version, List<String> steps, CompletableFuture<StepsOutcome> outcome) {
+        if (!peers.containsKey(peer)) {
+            outcome.complete(new StepsOutcome.Invalid("not-joined", "this connection is not in the document's room"));
+        } else if (!peer.canWrite()) {
+            outcome.complete(new StepsOutcome.Invalid("read-only", "this connection may not change the document"));
+        } else if (version < 0 || version > acceptedVersion) {
+            outcome.complete(new StepsOutcome.Invalid("invalid-version",
+                    "version " + version + " is outside 0.." + committedVersion));
+        } else if (acceptedVersion != committedVersion) {
+            // steps are being committed: judge this submission against the version they produce
+            waitingForSteps.add(() -> judgeSteps(peer, version, steps, outcome));
+        } else if (version != committedVersion) {
+            outcome.complete(new StepsOutcome.Conflict(committedVersion));   // stale: resync and rebase
+        } else {
+            commitSteps(peer, version, steps, outcome);
+        }
     }
 
     /** One steps write in flight per room, so a failed commit can never leave a gap in the versions. */
@@ -198,12 +206,15 @@ public final class Room {
                 acceptedVersion = committedVersion;
                 LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing steps failed", error);
                 outcome.complete(new StepsOutcome.Invalid("storage-failure", "the steps could not be stored"));
-                return;
+            } else {
+                committedVersion = acceptedVersion;
+                publishStats();
+                broadcast(new RoomEvent.Steps(version, steps, Collections.nCopies(steps.size(), clientId)));
+                outcome.complete(new StepsOutcome.Accepted(committedVersion));
             }
-            committedVersion = acceptedVersion;
-            publishStats();
-            broadcast(new RoomEvent.Steps(version, steps, Collections.nCopies(steps.size(), clientId)));
-            outcome.complete(new StepsOutcome.Accepted(committedVersion));
+            while (acceptedVersion == committedVersion && !waitingForSteps.isEmpty()) {
+                waitingForSteps.poll().run();
+            }
         }));
     }
 

@@ -14,7 +14,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 
 /**
@@ -37,6 +36,7 @@ public final class SqliteStore implements Store {
     private final Connection writer;
     private final Thread writerThread;
     private final LongConsumer commitNanos;
+    private final Object lifecycle = new Object();
     private volatile boolean closed;
 
     private interface WriteAction {
@@ -45,6 +45,9 @@ public final class SqliteStore implements Store {
 
     private record Write(WriteAction action, CompletableFuture<Void> done) {
     }
+
+    /** Queued by {@link #close()} after every accepted write. */
+    private static final Write STOP = new Write(c -> { }, new CompletableFuture<>());
 
     public static SqliteStore open(Path file, Synchronous synchronous) {
         return open(file, synchronous, 4, nanos -> { });
@@ -267,32 +270,30 @@ public final class SqliteStore implements Store {
 
     private CompletableFuture<Void> submit(WriteAction action) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        if (closed) {
-            done.completeExceptionally(new StoreException("store is closed", null));
-            return done;
+        synchronized (lifecycle) {      // a write is either queued ahead of STOP or refused, never stranded
+            if (closed) {
+                done.completeExceptionally(new StoreException("store is closed", null));
+                return done;
+            }
+            writes.add(new Write(action, done));
         }
-        writes.add(new Write(action, done));
         return done;
     }
 
     private void writeLoop() {
         List<Write> batch = new ArrayList<>(MAX_BATCH);
-        while (true) {
+        boolean stopping = false;
+        while (!stopping) {
             try {
-                Write first = writes.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (closed) {
-                        return;
-                    }
-                    continue;
-                }
-                batch.add(first);
+                batch.add(writes.take());
                 writes.drainTo(batch, MAX_BATCH - 1);
-                commitBatch(batch);
-            } catch (InterruptedException e) {
-                if (closed && writes.isEmpty()) {
-                    return;
+                stopping = batch.remove(STOP);      // STOP is queued last: commit what came before it, then end
+                if (!batch.isEmpty()) {
+                    commitBatch(batch);
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             } catch (Throwable t) {
                 LOG.log(System.Logger.Level.ERROR, "store writer failed", t);
                 for (Write w : batch) {
@@ -361,10 +362,13 @@ public final class SqliteStore implements Store {
     /** Finishes every queued write, then closes all connections. */
     @Override
     public void close() {
-        if (closed) {
-            return;
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            writes.add(STOP);
         }
-        closed = true;
         try {
             writerThread.join(30_000);
         } catch (InterruptedException e) {

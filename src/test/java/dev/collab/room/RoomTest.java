@@ -254,7 +254,7 @@ class RoomTest {
     }
 
     @Test
-    void stepsAreToldToNobodyBeforeTheyAreCommittedAndNothingIsBasedOnUncommittedSteps() throws Exception {
+    void stepsAreToldToNobodyBeforeTheyAreCommittedAndLaterSubmissionsAreJudgedAfterTheCommit() throws Exception {
         Room room = rooms().acquire(DOC);
         RecordingPeer a = new RecordingPeer("a");
         RecordingPeer b = new RecordingPeer("b");
@@ -264,11 +264,14 @@ class RoomTest {
         controllable.hold();
         CompletableFuture<Room.StepsOutcome> first = room.submitSteps(a, 0, steps(0, 1));
         // while version 0's steps are being committed, a submission based on them (a pipelining client) and a
-        // concurrent one at version 0 are both conflicts: the authority never hands out an uncommitted version
-        assertEquals(new Room.StepsOutcome.Conflict(0), get(room.submitSteps(a, 1, steps(1, 1))));
-        assertEquals(new Room.StepsOutcome.Conflict(0), get(room.submitSteps(b, 0, steps(5, 1))));
+        // concurrent one at version 0 wait: they are judged against the version the commit produces, so a
+        // conflict always names a version newer than the one submitted
+        CompletableFuture<Room.StepsOutcome> pipelined = room.submitSteps(a, 1, steps(1, 1));
+        CompletableFuture<Room.StepsOutcome> concurrent = room.submitSteps(b, 0, steps(5, 1));
         flush(room);
         assertFalse(first.isDone(), "not accepted before the commit");
+        assertFalse(pipelined.isDone(), "judged only after the commit");
+        assertFalse(concurrent.isDone(), "judged only after the commit");
         a.assertNothingPending();
         b.assertNothingPending();
         assertEquals(0, store.head(DOC).stepVersion());
@@ -276,10 +279,14 @@ class RoomTest {
 
         controllable.release();
         assertEquals(new Room.StepsOutcome.Accepted(1), get(first));
+        assertEquals(new Room.StepsOutcome.Accepted(2), get(pipelined));
+        assertEquals(new Room.StepsOutcome.Conflict(2), get(concurrent));
         assertEquals(0, a.next(RoomEvent.Steps.class).version());
         assertEquals(0, b.next(RoomEvent.Steps.class).version());
-        assertEquals(List.of(step(0)), store.stepsSince(DOC, 0, 10).stream().map(Store.StoredStep::stepJson).toList());
-        assertEquals(new Room.StepsOutcome.Accepted(2), get(room.submitSteps(a, 1, steps(1, 1))));
+        assertEquals(1, a.next(RoomEvent.Steps.class).version());
+        assertEquals(1, b.next(RoomEvent.Steps.class).version());
+        assertEquals(List.of(step(0), step(1)),
+                store.stepsSince(DOC, 0, 10).stream().map(Store.StoredStep::stepJson).toList());
     }
 
     @Test

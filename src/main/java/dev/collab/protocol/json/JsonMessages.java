@@ -43,7 +43,7 @@ final class JsonMessages {
             case "sync" -> sync(msg, connectionDocumentId);
             case "steps" -> steps(msg, connectionDocumentId);
             case "update" -> update(msg, connectionDocumentId);
-            case "awareness" -> new JsonCommand.Awareness(required(msg, "state").toString());
+            case "awareness" -> awareness(msg);
             case "message" -> message(msg);
             case "ping" -> new JsonCommand.Ping();
             default -> throw new JsonProtocolException("unknown-type",
@@ -94,6 +94,14 @@ final class JsonMessages {
         byte[] update = base64(msg, "update");
         JsonValue id = msg.get("id");
         return new JsonCommand.Update(update, id == null ? null : id.toString());
+    }
+
+    private static JsonCommand.Awareness awareness(JsonObject msg) throws JsonProtocolException {
+        JsonValue state = required(msg, "state");
+        if (state != JsonValue.NULL && !(state instanceof JsonObject)) {
+            throw new JsonProtocolException("invalid-field", "\"state\" must be an object or null");
+        }
+        return new JsonCommand.Awareness(state.toString());
     }
 
     private static JsonCommand.Message message(JsonObject msg) throws JsonProtocolException {

@@ -95,6 +95,10 @@ class JsonMessagesTest {
                 Arguments.of("{\"type\":\"sync\",\"stateVector\":\"Ag==\"}", "invalid-state-vector"),
                 // awareness and messages
                 Arguments.of("{\"type\":\"awareness\"}", "missing-field"),
+                Arguments.of("{\"type\":\"awareness\",\"state\":5}", "invalid-field"),
+                Arguments.of("{\"type\":\"awareness\",\"state\":\"me\"}", "invalid-field"),
+                Arguments.of("{\"type\":\"awareness\",\"state\":[1]}", "invalid-field"),
+                Arguments.of("{\"type\":\"awareness\",\"state\":true}", "invalid-field"),
                 Arguments.of("{\"type\":\"message\"}", "missing-field"),
                 Arguments.of("{\"type\":\"message\",\"payload\":1,\"to\":\"c2\"}", "invalid-field"),
                 Arguments.of("{\"type\":\"message\",\"payload\":1,\"to\":{\"id\":5}}", "invalid-field"),
