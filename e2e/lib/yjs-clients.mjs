@@ -19,6 +19,7 @@ import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { WebsocketProvider } from 'y-websocket';
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import { JsonClient } from './json-client.mjs';
 
 export { Y, WebSocket };
 
@@ -355,6 +356,14 @@ export class YjsClients {
     return client;
   }
 
+  /** JSON-protocol client on /ws/fabric holding its own Y.Doc (see JsonYjsPeer); resolves once synced. */
+  async json(documentId, clientID = `json-${Math.random().toString(36).slice(2, 10)}`, opts = {}) {
+    const peer = new JsonYjsPeer(this.server, documentId, clientID, opts);
+    this.all.push(peer);
+    await peer.connect();
+    return peer;
+  }
+
   /** Raw y-websocket socket on /yjs/<documentId> (see RawYws). */
   async raw(documentId, opts) {
     const c = await RawYws.connect(`${this.server.url}/yjs/${documentId}`, opts);
@@ -583,4 +592,86 @@ export class RawHocus extends RawSocket {
     return until(() => this.messages.find((m) => m.type === 'auth' && m.name === name),
       { timeout, what: `the server's answer to Auth for "${name}"` });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON protocol with Yjs updates
+
+const SERVER = Symbol('from the server');
+
+/**
+ * A JSON-protocol client (/ws/fabric) that keeps its own Y.Doc: the server's {"type":"update"} messages are
+ * applied with Y.applyUpdate, local changes go out as {"type":"update","update":<base64>,"id":n} and are
+ * counted until their {"type":"ack"}; awareness arrives as {"type":"awareness","clientID","state"}.
+ */
+export class JsonYjsPeer {
+  constructor(server, documentId, clientID, { doc = new Y.Doc(), name } = {}) {
+    this.server = server;
+    this.documentId = documentId;
+    this.clientID = clientID;
+    this.name = name ?? `json:${clientID}`;
+    this.kind = 'json';
+    this.doc = doc;
+    this.awareness = new Map();   // clientID (number or string) -> state
+    this.awarenessLog = [];       // every awareness message, in order
+    this.errors = [];
+    this.unacked = 0;
+    this.synced = false;
+    this.nextId = 1;
+    this.hadContent = doc.store.clients.size > 0;
+    // local changes made while the socket is not open are not queued (only content present at connect is sent)
+    this.onDocUpdate = (update, origin) => {
+      if (origin === SERVER || !this.client?.isOpen) return;
+      this.unacked++;
+      this.client.send({ type: 'update', update: Buffer.from(update).toString('base64'), id: this.nextId++ });
+    };
+    doc.on('update', this.onDocUpdate);
+  }
+
+  async connect() {
+    this.client = await JsonClient.connect(this.server.fabricUrl(this.documentId, this.clientID), {
+      name: this.name,
+      onMessage: (m) => this.#onMessage(m),
+    });
+    await this.client.next('connected');
+    this.client.send({ type: 'sync', stateVector: Buffer.from(Y.encodeStateVector(this.doc)).toString('base64') });
+    await this.client.next('synced');
+    this.synced = true;
+    // content the document had before connecting goes up as one update (the server keeps no duplicates)
+    if (this.hadContent) this.onDocUpdate(Y.encodeStateAsUpdate(this.doc), null);
+    return this;
+  }
+
+  #onMessage(m) {
+    switch (m.type) {
+      case 'update':
+        Y.applyUpdate(this.doc, Buffer.from(m.update, 'base64'), SERVER);
+        break;
+      case 'ack':
+        this.unacked--;
+        break;
+      case 'awareness':
+        this.awarenessLog.push(m);
+        if (m.state === null) this.awareness.delete(m.clientID);
+        else this.awareness.set(m.clientID, m.state);
+        break;
+      case 'error':
+        this.errors.push(m);
+        break;
+      default:
+    }
+  }
+
+  setAwareness(state) { this.client.send({ type: 'awareness', state }); }
+
+  whenAcknowledged(timeout = 5_000) {
+    return until(() => this.unacked === 0, { timeout, what: `${this.name} to have every update acknowledged`, detail: () => `unacked=${this.unacked}` });
+  }
+
+  destroy() {
+    this.doc.off('update', this.onDocUpdate);
+    this.client?.terminate();
+  }
+
+  close() { return this.client.close(); }
 }

@@ -51,7 +51,7 @@ describe('y-websocket provider against /yjs', () => {
   after(async () => { await server?.dispose(); });
 
   test('two providers converge under random concurrent edits, and the server state matches yjs', { timeout: TEST_TIMEOUT }, async () => {
-    for (const seed of [101, 202, 303]) {
+    for (const seed of [101, 202]) {
       const documentId = docId(`converge-${seed}`);
       const a = clients.yws(documentId, { name: `A(${seed})` });
       const b = clients.yws(documentId, { name: `B(${seed})` });
@@ -61,7 +61,7 @@ describe('y-websocket provider against /yjs', () => {
       const rngA = mulberry32(seed);
       const rngB = mulberry32(seed + 1);
       const rngPace = mulberry32(seed + 2);
-      for (let round = 0; round < 60; round++) {
+      for (let round = 0; round < 50; round++) {
         const n = 1 + Math.floor(rngPace() * 4);
         for (let i = 0; i < n; i++) {
           randomEdit(a.doc, rngA, 'a');
