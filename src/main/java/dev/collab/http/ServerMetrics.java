@@ -36,7 +36,10 @@ public final class ServerMetrics implements TransportEvents {
 
     /** A gauge read at scrape time. */
     public <T> void gauge(String name, String description, T source, ToDoubleFunction<T> value, String... tags) {
-        Gauge.builder(name, source, value).description(description).tags(tags).register(registry);
+        // strongReference: Micrometer holds gauge sources weakly, and a lambda or method reference handed in
+        // here is referenced by nothing else, so it would be collected and the gauge would read NaN
+        Gauge.builder(name, source, value).description(description).tags(tags).strongReference(true)
+                .register(registry);
     }
 
     /** Open connections per protocol, read at scrape time. */

@@ -1,5 +1,6 @@
 package dev.collab.protocol;
 
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -11,10 +12,17 @@ public final class MessageKinds {
     private MessageKinds() {
     }
 
-    /** The {@code type} of a JSON-protocol message, looked for near the start. */
+    /** Every type the JSON protocol knows, both directions; anything else is "other". */
+    private static final Set<String> JSON_TYPES = Set.of("sync", "steps", "update", "awareness", "message", "ping",
+            "connected", "synced", "conflict", "ack", "error", "pong");
+
+    /**
+     * The {@code type} of a JSON-protocol message, looked for near the start. Only known types become metric
+     * labels: a client choosing its own types must not create new time series.
+     */
     public static String json(String text) {
         Matcher m = JSON_TYPE.matcher(text.length() > 256 ? text.substring(0, 256) : text);
-        return m.find() ? m.group(1) : "other";
+        return m.find() && JSON_TYPES.contains(m.group(1)) ? m.group(1) : "other";
     }
 
     /** y-protocols: message type, and the sync sub-type for sync messages. */

@@ -175,6 +175,26 @@ public final class Connection {
         }
     }
 
+    /** The UTF-8 size of a text message (what goes over the wire), without encoding it. */
+    static int utf8Length(String text) {
+        int bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+
     private void drain() {
         try {
             while (true) {
@@ -184,7 +204,7 @@ public final class Connection {
                 switch (item) {
                     case Text t -> {
                         s.send(t.text(), true);
-                        events.outbound(protocol, kinds.kindOf(t.text()), t.size());
+                        events.outbound(protocol, kinds.kindOf(t.text()), utf8Length(t.text()));
                     }
                     case Binary b -> {
                         s.send(BufferData.create(b.data()), true);

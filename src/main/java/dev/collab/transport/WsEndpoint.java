@@ -1,6 +1,5 @@
 package dev.collab.transport;
 
-import dev.collab.yjs.Utf8;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.Headers;
@@ -116,8 +115,8 @@ final class WsEndpoint implements WsListener {
     }
 
     private void deliverText(String text) {
-        // a char is at least one UTF-8 byte; count exact bytes only when the cheap bound is not decisive
-        int bytes = text.length() * 3L <= maxMessageBytes ? text.length() : Utf8.encode(text).length;
+        // exact UTF-8 size (for the limit and the byte counters), counted without encoding
+        int bytes = Connection.utf8Length(text);
         if (bytes > maxMessageBytes) {
             tooBig();
             return;

@@ -82,6 +82,7 @@ final class JsonSession implements ProtocolHandler, Peer {
                             connection.sendText(JsonOut.object().field("type", "conflict")
                                     .field("version", conflict.currentVersion()).end());
                         } else if (outcome instanceof Room.StepsOutcome.Invalid invalid) {
+                            connection.reportRefused("invalid-message");
                             sendError(invalid.code(), invalid.message());
                         }
                     });
@@ -110,6 +111,7 @@ final class JsonSession implements ProtocolHandler, Peer {
         if (cause instanceof Room.RefusedException refused) {
             sendError(refused.code(), refused.getMessage());
         } else if (cause instanceof Lib0Reader.MalformedException malformed) {
+            connection.reportRefused("invalid-message");
             sendError("invalid-update", "the update is not a valid Yjs update: " + malformed.getMessage());
         } else {
             LOG.log(System.Logger.Level.ERROR, "JSON message failed in room " + documentId, cause);
