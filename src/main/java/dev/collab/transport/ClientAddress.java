@@ -21,6 +21,7 @@ final class ClientAddress {
                 return hop;
             }
         }
-        return hops[0].trim().isEmpty() ? peer : hops[0].trim();
+        // every hop is a trusted proxy (or the header is only separators, which split() turns into no hops)
+        return hops.length == 0 || hops[0].trim().isEmpty() ? peer : hops[0].trim();
     }
 }
