@@ -116,7 +116,7 @@ function showLogin(message) {
   login.hidden = false;
   signOut.hidden = true;
   updated.textContent = '';
-  setStatus('denied', 'Signed out');
+  setStatus('offline', 'Signed out');
   loginError.hidden = !message;
   loginError.textContent = message || '';
   tokenInput.focus();
