@@ -29,6 +29,13 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /** Wires the server together from {@link Settings}; no logic of its own. */
 public final class Main {
+    static {
+        // before the first logger exists: keeps log output alive during the graceful stop (see Logging)
+        if (System.getProperty("java.util.logging.manager") == null) {
+            System.setProperty("java.util.logging.manager", Logging.ShutdownSafeLogManager.class.getName());
+        }
+    }
+
     private static final System.Logger LOG = System.getLogger(Main.class.getName());
 
     private Main() {

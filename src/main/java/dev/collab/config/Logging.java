@@ -2,6 +2,7 @@ package dev.collab.config;
 
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Level;
+import java.util.logging.LogManager;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
@@ -29,5 +30,32 @@ public final class Logging {
             }
         }
         Logger.getLogger("dev.collab").setLevel(parsed);
+    }
+
+    /**
+     * The JDK's LogManager resets itself (closing every handler) from its own shutdown hook, which runs at the same
+     * time as the server's graceful stop, so the stop's log lines ("stopping", each closed connection, "stopped")
+     * were lost. This LogManager skips that reset while the JVM is shutting down; each record is still flushed
+     * as it is written (ConsoleHandler flushes per record). Installed with the {@code java.util.logging.manager}
+     * system property before anything logs (see {@code Main}).
+     */
+    public static final class ShutdownSafeLogManager extends LogManager {
+        @Override
+        public void reset() {
+            if (!shuttingDown()) {
+                super.reset();
+            }
+        }
+
+        private static boolean shuttingDown() {
+            Thread probe = new Thread(() -> { });
+            try {
+                Runtime.getRuntime().addShutdownHook(probe);
+                Runtime.getRuntime().removeShutdownHook(probe);
+                return false;
+            } catch (IllegalStateException e) {
+                return true;                // "Shutdown in progress"
+            }
+        }
     }
 }
