@@ -27,6 +27,11 @@ final class JsonMessages {
             value = reader.readValue();
         } catch (jakarta.json.JsonException e) {
             throw new JsonProtocolException("invalid-json", "the message is not valid JSON");
+        } catch (RuntimeException e) {
+            // Parsson throws plain RuntimeExceptions past its own exception type: "Input is too deeply nested"
+            // beyond 1000 levels, and BigDecimal's NumberFormatException for exponents like 1e9999999999
+            throw new JsonProtocolException("invalid-json", "the message is not acceptable JSON ("
+                    + truncate(String.valueOf(e.getMessage())) + ")");
         }
         if (!(value instanceof JsonObject msg)) {
             throw new JsonProtocolException("not-an-object", "every message must be a JSON object");
