@@ -151,8 +151,8 @@ describe('SIGTERM', () => {
     const writer = await json(documentId, 'burst-writer');
     const stepper = await json(stepsDoc, 'stepper');
 
-    // 3000 Yjs updates, one map key each, all sent at once (pipelined, not waiting for acks)
-    const N = 3000;
+    // 10000 Yjs updates, one map key each, all sent at once (pipelined, not waiting for acks)
+    const N = 10_000;
     const source = new Y.Doc();
     const updates = [];
     source.on('update', (u) => updates.push(u));
