@@ -405,6 +405,13 @@ describe('access tokens (#token=)', () => {
       await waitConnected(reader);
       await until(reader, () => window.collab.text() === 'signed in', 'the reader to see the text');
       assert.equal(await reader.locator('.ProseMirror').getAttribute('contenteditable'), 'false', 'a read-only token makes a read-only editor');
+      await reader.click('.ProseMirror');
+      await reader.keyboard.type('x');
+      await reader.keyboard.press('Control+z');
+      await reader.keyboard.press('Enter');
+      await reader.click('button[data-cmd="h1"]', { force: true });
+      assert.equal(await editorText(reader), 'signed in', 'typing, undo, Enter and the toolbar change nothing');
+      assert.equal(await reader.evaluate(() => window.collab.docJSON().content[0].type), 'paragraph');
       await screenshot(reader, `token-${mode}-read-only`);
 
       const stranger = await newPage(browser, `token:${mode}:none`);

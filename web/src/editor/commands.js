@@ -61,6 +61,15 @@ function toggleList(type) {
   };
 }
 
+/** Swallows editing keys (undo, formatting, Enter…) while the editor is not editable (read-only token). */
+export function readOnlyGuard() {
+  return new Plugin({
+    props: {
+      handleKeyDown: (view, event) => !view.editable && !event.key.startsWith('Arrow') && !['Home', 'End', 'PageUp', 'PageDown', 'Tab'].includes(event.key),
+    },
+  });
+}
+
 export function formattingKeymap({ undo, redo }) {
   const isMac = typeof navigator !== 'undefined' && /Mac|iP(hone|[oa]d)/.test(navigator.platform);
   const keys = {
@@ -156,7 +165,7 @@ export function toolbarPlugin(container, { undo, redo }) {
       type: 'button', title: item.title, 'aria-label': item.label, dataset: { cmd: item.id },
       onmousedown: (e) => e.preventDefault(), // keep the editor's selection and focus
       onclick: () => {
-        if (!view) return;
+        if (!view || !view.editable) return;
         item.run(view.state, view.dispatch, view);
         view.focus();
       },

@@ -12,7 +12,7 @@ import { EditorState } from 'prosemirror-state';
 import { Step } from 'prosemirror-transform';
 import { EditorView } from 'prosemirror-view';
 import { wsBase } from '../shared/dom.js';
-import { formattingKeymap, markdownishInputRules, toolbarPlugin } from './commands.js';
+import { formattingKeymap, markdownishInputRules, readOnlyGuard, toolbarPlugin } from './commands.js';
 import { remoteCursorsKey, remoteCursorsPlugin } from './cursors.js';
 import { failureHint } from './status.js';
 import { initialDoc, schema } from './schema.js';
@@ -40,6 +40,7 @@ export function startStepsEditor({ mount, toolbar, documentId, token, user, onSt
         collab({ version: 0, clientID }),
         history(),
         remoteCursorsPlugin(),
+        readOnlyGuard(),
         markdownishInputRules(),
         ...formattingKeymap(hist),
         toolbarPlugin(toolbar, hist),

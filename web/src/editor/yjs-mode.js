@@ -7,7 +7,7 @@ import { WebsocketProvider } from 'y-websocket';
 import { redoCommand, undoCommand, yCursorPlugin, ySyncPlugin, yUndoPlugin } from 'y-prosemirror';
 import * as Y from 'yjs';
 import { wsBase } from '../shared/dom.js';
-import { formattingKeymap, markdownishInputRules, toolbarPlugin } from './commands.js';
+import { formattingKeymap, markdownishInputRules, readOnlyGuard, toolbarPlugin } from './commands.js';
 import { caretBuilder, selectionBuilder } from './cursors.js';
 import { failureHint } from './status.js';
 import { schema } from './schema.js';
@@ -31,6 +31,7 @@ export function startYjsEditor({ mount, toolbar, documentId, token, user, onStat
       ySyncPlugin(ydoc.getXmlFragment('prosemirror')),
       yCursorPlugin(awareness, { cursorBuilder: caretBuilder, selectionBuilder }),
       yUndoPlugin(),
+      readOnlyGuard(),
       markdownishInputRules(),
       ...formattingKeymap(history),
       toolbarPlugin(toolbar, history),
