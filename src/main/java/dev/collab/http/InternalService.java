@@ -83,7 +83,9 @@ public final class InternalService implements HttpService {
                 return;
             }
             body = object;
-        } catch (jakarta.json.JsonException e) {
+        } catch (RuntimeException e) {
+            // JsonException, and the plain RuntimeExceptions Parsson lets escape (nesting deeper than 1000,
+            // "Exponent overflow" for numbers like 1e9999999999)
             badRequest(res, "the body is not valid JSON");
             return;
         }
