@@ -200,6 +200,8 @@ describe('POST /internal/documents/{id}/broadcast', () => {
       ['not JSON', 'this is not json'],
       ['truncated JSON', '{"type":"x","payload":'],
       ['trailing garbage', '{"type":"x","payload":1} {"type":"y"}'],
+      ['nesting deeper than the parser allows', `{"type":"x","payload":${'['.repeat(5000)}${']'.repeat(5000)}}`],
+      ['a number out of range', '{"type":"x","payload":1e9999999999}'],
       ['empty body', ''],
       ['an array', '[{"type":"x","payload":1}]'],
       ['a string', '"notice"'],
