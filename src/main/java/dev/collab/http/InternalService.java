@@ -3,6 +3,7 @@ package dev.collab.http;
 import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
 import dev.collab.protocol.json.JsonOut;
+import dev.collab.protocol.json.StrictJson;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Room;
 import dev.collab.room.RoomEvent;
@@ -16,13 +17,10 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
-import jakarta.json.stream.JsonParser;
 
-import java.io.StringReader;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -64,31 +62,16 @@ public final class InternalService implements HttpService {
         String id = req.path().pathParameters().get("id");
         JsonObject body;
         String text = req.content().hasEntity() ? req.content().as(String.class) : "";
-        // a parser, not a JsonReader: the reader accepts (and ignores) anything after the first value
-        try (JsonParser parser = Json.createParser(new StringReader(text))) {
-            JsonValue value = null;
-            if (parser.hasNext()) {
-                parser.next();
-                value = parser.getValue();
-                if (parser.hasNext()) {
-                    value = null;                       // more after the value
-                }
-            }
-            if (value == null) {
-                badRequest(res, "the body is not valid JSON");
-                return;
-            }
-            if (!(value instanceof JsonObject object)) {
-                badRequest(res, "the body must be a JSON object");
-                return;
-            }
-            body = object;
-        } catch (RuntimeException e) {
-            // JsonException, and the plain RuntimeExceptions Parsson lets escape (nesting deeper than 1000,
-            // "Exponent overflow" for numbers like 1e9999999999)
+        JsonValue value = StrictJson.parse(text).orElse(null);
+        if (value == null) {
             badRequest(res, "the body is not valid JSON");
             return;
         }
+        if (!(value instanceof JsonObject object)) {
+            badRequest(res, "the body must be a JSON object");
+            return;
+        }
+        body = object;
         if (!(body.get("type") instanceof JsonString type)) {
             badRequest(res, "\"type\" must be a string");
             return;

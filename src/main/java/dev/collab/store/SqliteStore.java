@@ -359,6 +359,11 @@ public final class SqliteStore implements Store {
         }
     }
 
+    @Override
+    public String toString() {
+        return url.substring("jdbc:sqlite:".length());
+    }
+
     /** Finishes every queued write, then closes all connections. */
     @Override
     public void close() {

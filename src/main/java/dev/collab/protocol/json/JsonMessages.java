@@ -1,14 +1,11 @@
 package dev.collab.protocol.json;
 
-import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
-import jakarta.json.JsonReader;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
 
-import java.io.StringReader;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -22,17 +19,8 @@ final class JsonMessages {
     }
 
     static JsonCommand parse(String text, String connectionDocumentId) throws JsonProtocolException {
-        JsonValue value;
-        try (JsonReader reader = Json.createReader(new StringReader(text))) {
-            value = reader.readValue();
-        } catch (jakarta.json.JsonException e) {
-            throw new JsonProtocolException("invalid-json", "the message is not valid JSON");
-        } catch (RuntimeException e) {
-            // Parsson throws plain RuntimeExceptions past its own exception type: "Input is too deeply nested"
-            // beyond 1000 levels, and BigDecimal's NumberFormatException for exponents like 1e9999999999
-            throw new JsonProtocolException("invalid-json", "the message is not acceptable JSON ("
-                    + truncate(String.valueOf(e.getMessage())) + ")");
-        }
+        JsonValue value = StrictJson.parse(text).orElseThrow(
+                () -> new JsonProtocolException("invalid-json", "the message is not one valid JSON value"));
         if (!(value instanceof JsonObject msg)) {
             throw new JsonProtocolException("not-an-object", "every message must be a JSON object");
         }

@@ -96,6 +96,8 @@ class JsonMessagesTest {
                 // awareness and messages
                 Arguments.of("{\"type\":\"awareness\"}", "missing-field"),
                 Arguments.of("{\"type\":\"awareness\",\"state\":5}", "invalid-field"),
+                Arguments.of("{\"type\":\"ping\"} {\"type\":\"ping\"}", "invalid-json"),
+                Arguments.of("{\"type\":\"ping\"} trailing", "invalid-json"),
                 Arguments.of("{\"type\":\"awareness\",\"state\":\"me\"}", "invalid-field"),
                 Arguments.of("{\"type\":\"awareness\",\"state\":[1]}", "invalid-field"),
                 Arguments.of("{\"type\":\"awareness\",\"state\":true}", "invalid-field"),
