@@ -73,6 +73,8 @@ async function join(server, label) {
   return result;
 }
 
+let lastServerState = null;
+
 /** Raw y-websocket socket: time from sending sync step 1 (empty state vector) to receiving the whole step 2. */
 async function rawStep2(server) {
   const raw = await RawYws.connect(`${server.url}/yjs/${DOC}`);
@@ -80,8 +82,10 @@ async function rawStep2(server) {
     await until(() => raw.messages.some((m) => m.type === 'step1'), { timeout: 120_000, what: 'the server step 1' });
     const t0 = performance.now();
     raw.sendSyncStep1();
-    await until(() => raw.messages.some((m) => m.type === 'step2'), { timeout: 120_000, interval: 1, what: 'step 2' });
-    return performance.now() - t0;
+    const step2 = await until(() => raw.messages.find((m) => m.type === 'step2'), { timeout: 120_000, interval: 1, what: 'step 2' });
+    const ms = performance.now() - t0;
+    lastServerState = step2.payload;
+    return ms;
   } finally {
     await raw.terminate();
   }
@@ -170,7 +174,9 @@ async function main() {
       console.log(`  ${r.label}: ${r.ms.toFixed(1)} ms to synced, ${r.payloadBytes} payload bytes in ${r.messages} messages` +
         (r.rawMs ? `; then a raw step1->step2 took ${r.rawMs.toFixed(1)} ms` : ''));
     }
-    console.log(`\nclient side alone: Y.applyUpdate of the ${merged.length}-byte state takes ${applyMs(merged).toFixed(1)} ms, of the server's merged state ${applyMs(Y.mergeUpdates(frames)).toFixed(1)} ms`);
+    console.log(`\nclient side alone (this process): Y.applyUpdate of the server's ${lastServerState.length}-byte step 2 takes ` +
+      `${median([1, 2, 3].map(() => applyMs(lastServerState))).toFixed(1)} ms; of yjs's own ${merged.length}-byte encodeStateAsUpdate ` +
+      `${median([1, 2, 3].map(() => applyMs(merged))).toFixed(1)} ms (median of 3)`);
   } finally {
     await server.dispose();
   }
