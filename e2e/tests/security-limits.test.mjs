@@ -21,7 +21,7 @@ const PER_DOCUMENT = 3;
 const PER_IP = 8;
 const DOCS_PER_SOCKET = 2;
 const AUTH_TIMEOUT_S = 2;
-const PING_S = 1;
+const PING_S = 2; // a loaded machine must not drop healthy clients: they have 2x this to answer a ping
 process.setMaxListeners(100);
 
 const docId = (label) => `lim-${label}-${randomUUID().slice(0, 8)}`;
