@@ -425,6 +425,14 @@ export class RawSocket {
 
   send(data) { this.ws.send(data); }
 
+  /** Sends several frames in one TCP write (the socket is corked around them), so they arrive together. */
+  sendBurst(frames) {
+    const tcp = this.ws._socket;
+    tcp?.cork();
+    for (const f of frames) this.ws.send(f);
+    tcp?.uncork();
+  }
+
   /** Resolves with the close info once the peer closed the socket; rejects after `timeout`. */
   whenClosed(timeout = 5_000, what = `${this.url} to be closed by the server`) {
     return withDeadline(this.closed, timeout, what);
@@ -674,4 +682,18 @@ export class JsonYjsPeer {
   }
 
   close() { return this.client.close(); }
+}
+
+/**
+ * A copy of a one-client update whose first struct has content ref 31 (no such content kind), which yjs
+ * itself cannot decode: [clients][structs][client][clock][info] -> info := 0x1f (keeping no origin flags).
+ */
+export function withUnknownContentRef(update) {
+  const d = decoding.createDecoder(update);
+  for (let i = 0; i < 4; i++) decoding.readVarUint(d);   // client count, struct count, client id, first clock
+  const at = d.pos;
+  if ((update[at] & 0x1f) === 0 || (update[at] & 0x1f) === 10) throw new Error('the first struct is not an Item');
+  const bad = Uint8Array.from(update);
+  bad[at] = (update[at] & 0xe0) | 0x1f;
+  return bad;
 }
