@@ -323,6 +323,7 @@ public final class Room {
             storedUpdates = storedUpdates - coveredRows + 1;
             storedUpdateBytes = merged.length + (storedUpdateBytes - coveredBytes);
             publishStats();
+            maybeCompact();     // updates committed while this compaction ran may already cross the threshold
         }));
     }
 
@@ -403,8 +404,10 @@ public final class Room {
         run(peer, () -> {
             long id = AwarenessEntry.idForJsonClient(documentId, peer.clientId());
             AwarenessEntry current = awareness.get(id);
-            AwarenessEntry next = new AwarenessEntry(id, current == null ? 0 : current.clock() + 1, stateJson,
-                    peer.clientId());
+            // Yjs clients accept a state only with a clock above the one they hold for the id (a new id needs
+            // > 0) and keep it across our reconnects and restarts: so the clock follows the wall clock
+            long clock = Math.max(current == null ? 1 : current.clock() + 1, clock());
+            AwarenessEntry next = new AwarenessEntry(id, clock, stateJson, peer.clientId());
             if (next.removed()) {
                 awareness.remove(id);
                 awarenessOwners.remove(id);
@@ -463,6 +466,11 @@ public final class Room {
         loaded = true;
         publishStats();
         maybeCompact();
+    }
+
+    /** Milliseconds since the epoch: above any clock this id had before, as long as clocks tick once a ms at most. */
+    private static long clock() {
+        return System.currentTimeMillis();
     }
 
     private void publishStats() {

@@ -186,6 +186,9 @@ final class HocuspocusSession implements ProtocolHandler {
                             documents.remove(name, this);
                         }
                     });
+            // like the reference server: a new connection gets the current awareness states (the provider
+            // never asks for them)
+            r.sendAwareness(this);
         }
 
         void leave() {
