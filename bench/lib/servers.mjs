@@ -61,6 +61,32 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
+/** Time the process's threads spent runnable but waiting for a CPU (ms, from /proc/<pid>/task/<tid>/schedstat). */
+export function runqueueWaitMs(pid) {
+  let ns = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+      } catch { /* thread gone */ }
+    }
+  } catch { return NaN; }
+  return ns / 1e6;
+}
+
+/**
+ * With autogroup scheduling (Linux's default for desktop-like setups, on here) CPU is shared between sessions first and
+ * nice values only count inside a session. Each server runs in its own session (detached), so its session's nice is set.
+ */
+export function setAutogroupNice(pid, nice) {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resident set size in KiB (VmRSS). */
 export function rssKb(pid) {
   const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -225,6 +251,7 @@ export async function startServer(kind, { env = {}, build, peers, floor, java, l
   });
   child.removeAllListeners('exit');
   const pid = child.pid; // `collab run` execs java, so this is the JVM itself
+  if (process.env.BENCH_NICE_VALUE) setAutogroupNice(pid, Number(process.env.BENCH_NICE_VALUE));
   const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   return {
     kind,
