@@ -127,10 +127,21 @@ final class WsTestClient implements WebSocket.Listener, AutoCloseable {
         ws.sendText(json, true).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Sends one message as several text frames (the last one with FIN). */
+    /**
+     * Sends one message as several text frames (the last one with FIN). Stops early when the server has closed
+     * the connection meanwhile (it may refuse the message before the last fragment), which the caller then sees
+     * through {@link #awaitClose()}.
+     */
     void sendFragmented(String... parts) throws Exception {
         for (int i = 0; i < parts.length; i++) {
-            ws.sendText(parts[i], i == parts.length - 1).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                ws.sendText(parts[i], i == parts.length - 1).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof java.io.IOException && ws.isOutputClosed()) {
+                    return;
+                }
+                throw e;
+            }
         }
     }
 
