@@ -89,7 +89,7 @@ const results = {
     node: process.version,
     java: javaVersionText(java),
     projectCommit: gitCommit(),
-    jarBuilt: build.jarTime,
+    jarBuilt: build?.jarTime,
     peers: peers?.versions ?? PEER_PACKAGES,
     params: P,
     projectEnv: PROJECT_BENCH_ENV,

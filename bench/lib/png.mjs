@@ -83,7 +83,7 @@ export class Canvas {
 
   /** Draws text; align 'left' | 'center' | 'right'; vertical: y is the top. rotate: true = bottom-to-top. */
   text(s, x, y, c = [0, 0, 0], { scale = 2, align = 'left', rotate = false } = {}) {
-    s = String(s).toUpperCase();
+    s = [...String(s)].map((ch) => (ch === 'µ' ? ch : ch.toUpperCase())).join('');
     const w = this.textWidth(s, scale);
     if (rotate) {
       let yy = align === 'center' ? y + w / 2 : align === 'right' ? y + w : y;

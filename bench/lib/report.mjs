@@ -31,6 +31,17 @@ export function evaluateTargets(r) {
       met: cpuOk && p99Ok && lossOk,
     });
   }
+  const sa = byTarget(r.saturation?.rows, 'collab/y-websocket');
+  const sb = byTarget(r.saturation?.rows, 'y-websocket-server');
+  if (sa && sb) {
+    const a = sa.best?.offeredUpdatesPerS ?? 0;
+    const b = sb.best?.offeredUpdatesPerS ?? 0;
+    out.push({
+      target: '3 saturation: clean rate ≥ 2 × y-websocket-server',
+      measured: `${int(a)} vs ${int(b)} updates/s offered = ${ratio(a, b)}`,
+      met: b > 0 && a >= 2 * b,
+    });
+  }
   const lj = r.latejoin?.rows?.find((x) => x.label.startsWith('collab, compaction'));
   if (lj) {
     const worst = Math.max(lj.warm.medianMs, lj.cold?.medianMs ?? 0);
@@ -47,17 +58,6 @@ export function evaluateTargets(r) {
       target: '5 idle memory per connection ≤ y-websocket-server',
       measured: `${f(ia.kbPerConnection)} vs ${f(ib.kbPerConnection)} KiB = ${ratio(ia.kbPerConnection, ib.kbPerConnection)}`,
       met: ia.kbPerConnection <= ib.kbPerConnection,
-    });
-  }
-  const sa = byTarget(r.saturation?.rows, 'collab/y-websocket');
-  const sb = byTarget(r.saturation?.rows, 'y-websocket-server');
-  if (sa && sb) {
-    const a = sa.best?.offeredUpdatesPerS ?? 0;
-    const b = sb.best?.offeredUpdatesPerS ?? 0;
-    out.push({
-      target: '3 saturation: clean rate ≥ 2 × y-websocket-server',
-      measured: `${int(a)} vs ${int(b)} updates/s offered = ${ratio(a, b)}`,
-      met: b > 0 && a >= 2 * b,
     });
   }
   return out;
