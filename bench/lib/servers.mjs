@@ -162,7 +162,7 @@ export function preparePeers(log) {
   if (!haveAll) {
     log(`installing the peers with npm into ${dir}: ${Object.entries(PEER_PACKAGES).map(([n, v]) => `${n}@${v}`).join(' ')}`);
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'collab-bench-peers', private: true, type: 'module' }, null, 2));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--omit=optional', '--no-package-lock',
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--no-package-lock',
       ...Object.entries(PEER_PACKAGES).map(([n, v]) => `${n}@${v}`)], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
   }
   writeFileSync(path.join(dir, 'y-websocket-server.mjs'), `// launcher written by ./collab bench: @y/websocket-server's own bin/server.js, on a given host/port
