@@ -20,7 +20,10 @@ import java.util.function.ToDoubleFunction;
  */
 public final class ServerMetrics implements TransportEvents {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final Map<String, Counter[]> traffic = new ConcurrentHashMap<>();
+    private static final String IN = "in";
+    private static final String OUT = "out";
+    private final Map<String, Map<String, Counter[]>> trafficIn = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, Counter[]>> trafficOut = new ConcurrentHashMap<>();
     private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
     private final Map<String, Counter> slow = new ConcurrentHashMap<>();
     private final Counter authFailures;
@@ -56,20 +59,26 @@ public final class ServerMetrics implements TransportEvents {
 
     @Override
     public void inbound(String protocol, String kind, int bytes) {
-        count("in", protocol, kind, bytes);
+        count(IN, protocol, kind, bytes);
     }
 
     @Override
     public void outbound(String protocol, String kind, int bytes) {
-        count("out", protocol, kind, bytes);
+        count(OUT, protocol, kind, bytes);
     }
 
     private void count(String direction, String protocol, String kind, int bytes) {
-        Counter[] pair = traffic.computeIfAbsent(direction + '|' + protocol + '|' + kind, k -> new Counter[]{
-                Counter.builder("collab.messages").description("WebSocket messages")
-                        .tags("direction", direction, "protocol", protocol, "kind", kind).register(registry),
-                Counter.builder("collab.message.bytes").description("WebSocket message payload bytes")
-                        .tags("direction", direction, "protocol", protocol, "kind", kind).register(registry)});
+        // two lookups on interned keys instead of building a key string per message
+        Map<String, Counter[]> byKind = (direction == IN ? trafficIn : trafficOut)
+                .computeIfAbsent(protocol, p -> new ConcurrentHashMap<>());
+        Counter[] pair = byKind.get(kind);
+        if (pair == null) {
+            pair = byKind.computeIfAbsent(kind, k -> new Counter[]{
+                    Counter.builder("collab.messages").description("WebSocket messages")
+                            .tags("direction", direction, "protocol", protocol, "kind", kind).register(registry),
+                    Counter.builder("collab.message.bytes").description("WebSocket message payload bytes")
+                            .tags("direction", direction, "protocol", protocol, "kind", kind).register(registry)});
+        }
         pair[0].increment();
         pair[1].increment(bytes);
     }

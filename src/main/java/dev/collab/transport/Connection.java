@@ -3,15 +3,17 @@ package dev.collab.transport;
 import io.helidon.common.buffers.BufferData;
 import io.helidon.websocket.WsSession;
 
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One WebSocket connection's outbound side. Helidon 4.3's {@code WsSession.send} is not thread-safe, so every
- * frame (messages, pings, pongs, the close) goes through one bounded queue drained by one virtual thread. A
- * client that stops reading fills only its own queue; past the byte bound it is closed as a slow consumer,
- * and nobody else waits for it.
+ * frame (messages, pings, pongs, the close) goes through one bounded queue with a single drainer at a time: a
+ * virtual thread started when something is queued and the connection is idle, which sends everything queued and
+ * ends. So an idle connection holds no writer thread, a busy one pays one hand-off per burst rather than per
+ * frame, and a client that stops reading fills only its own queue; past the byte bound it is closed as a slow
+ * consumer, and nobody else waits for it.
  */
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
@@ -63,7 +65,8 @@ public final class Connection {
     private final String protocol;
     private final String remoteAddress;
     private final long maxQueuedBytes;
-    private final LinkedBlockingQueue<Outbound> outbox = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<Outbound> outbox = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
@@ -72,7 +75,7 @@ public final class Connection {
     private final TransportEvents events;
     private final ProtocolHandler.Factory kinds;
     private volatile WsSession session;
-    private volatile Thread writer;
+    private volatile Thread reader;
     private volatile long lastInboundNanos = System.nanoTime();
     private volatile Runnable protocolCleanup = () -> { };
     private volatile Runnable keepalive = () -> { };
@@ -88,9 +91,17 @@ public final class Connection {
         this.onSlowConsumer = onSlowConsumer;
     }
 
-    void start(WsSession session) {
+    /** Starts sending; {@code reader} is Helidon's thread reading this connection (it ends when the client goes). */
+    void start(WsSession session, Thread reader) {
         this.session = session;
-        this.writer = Thread.ofVirtual().name("ws-writer-" + id).start(this::drain);
+        this.reader = reader;
+        scheduleDrain();
+    }
+
+    /** False once Helidon's reader thread has ended: the client is gone, whether or not onClose was called. */
+    boolean readerAlive() {
+        Thread r = reader;
+        return r == null || r.isAlive();
     }
 
     public long id() {
@@ -147,6 +158,7 @@ public final class Connection {
     public void close(int code, String reason) {
         if (closing.compareAndSet(false, true)) {
             outbox.add(new Close(code, reason));
+            scheduleDrain();
         }
     }
 
@@ -164,6 +176,14 @@ public final class Connection {
             return;
         }
         outbox.add(item);
+        scheduleDrain();
+    }
+
+    /** Starts a drainer unless one is running (or the session is not open yet: start() drains then). */
+    private void scheduleDrain() {
+        if (session != null && draining.compareAndSet(false, true)) {
+            Thread.ofVirtual().name("ws-writer-" + id).start(this::drain);
+        }
     }
 
     /** Closes ahead of whatever is queued (the queue is what we are giving up on). */
@@ -172,6 +192,7 @@ public final class Connection {
             outbox.clear();
             queuedBytes.set(0);
             outbox.add(new Close(code, reason));
+            scheduleDrain();
         }
     }
 
@@ -196,11 +217,19 @@ public final class Connection {
     }
 
     private void drain() {
+        WsSession s = session;
         try {
             while (true) {
-                Outbound item = outbox.take();
+                Outbound item = outbox.poll();
+                if (item == null) {
+                    draining.set(false);
+                    // something queued between the poll and the reset is ours to send if no one else took it
+                    if (outbox.isEmpty() || !draining.compareAndSet(false, true)) {
+                        return;
+                    }
+                    continue;
+                }
                 queuedBytes.addAndGet(-item.size());
-                WsSession s = session;
                 switch (item) {
                     case Text t -> {
                         s.send(t.text(), true);
@@ -214,17 +243,14 @@ public final class Connection {
                     case Pong p -> s.pong(BufferData.create(p.data()));
                     case Close c -> {
                         s.close(c.code(), c.reason());
+                        finish();       // the drainer stays "running" for good: nothing is sent after a close
                         return;
                     }
                 }
             }
-        } catch (InterruptedException e) {
-            // terminated
         } catch (Throwable t) {
             LOG.log(System.Logger.Level.DEBUG, "send to connection " + id + " failed", t);
             terminate();
-        } finally {
-            finish();
         }
     }
 
@@ -238,10 +264,6 @@ public final class Connection {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, "terminate failed", e);
             }
-        }
-        Thread w = writer;
-        if (w != null && w != Thread.currentThread()) {
-            w.interrupt();
         }
         finish();
     }

@@ -36,6 +36,7 @@ public final class ConnectionManager implements AutoCloseable {
         this.events = events;
         long ms = limits.pingInterval().toMillis();
         timer.scheduleAtFixedRate(this::sweep, ms, ms, TimeUnit.MILLISECONDS);
+        timer.scheduleAtFixedRate(this::reapDropped, 1, 1, TimeUnit.SECONDS);
     }
 
     /** A per-connection listener factory for Helidon's {@code WsRouting.endpoint(path, supplier)}. */
@@ -112,6 +113,15 @@ public final class ConnectionManager implements AutoCloseable {
         }
         // a close frame went out; if the client never answers it, do not keep its socket forever
         timer.schedule(c::terminate, 5, TimeUnit.SECONDS);
+    }
+
+    /** Cleans up connections whose reader thread ended without Helidon telling us (clients that just dropped). */
+    private void reapDropped() {
+        for (Connection c : open) {
+            if (!c.readerAlive()) {
+                c.terminate();
+            }
+        }
     }
 
     /** Pings every connection; terminates those silent for more than two intervals (dropped without a close). */

@@ -55,21 +55,11 @@ final class WsEndpoint implements WsListener {
     @Override
     public void onOpen(WsSession session) {
         connection = manager.register(protocol, factory, session.socketContext().remotePeer().host(), request);
-        connection.start(session);
+        // Helidon 4.3 may never call onClose/onError when a client just drops, but this reader thread ends then:
+        // the connection manager's liveness sweep watches it and cleans up on that path too
+        connection.start(session, Thread.currentThread());
         int perSecond = manager.limits().messagesPerSecond();
         rate = new TokenBucket(perSecond, 2 * perSecond, System::nanoTime);
-        // Helidon 4.3 may never call onClose/onError when a client just drops; the connection's reader thread
-        // (this one) does end then, so a watcher joined to it runs the cleanup on that path too.
-        Thread reader = Thread.currentThread();
-        Connection c = connection;
-        Thread.ofVirtual().name("ws-watch-" + c.id()).start(() -> {
-            try {
-                reader.join();
-            } catch (InterruptedException e) {
-                return;
-            }
-            c.terminate();
-        });
         if (!connection.isOpen()) {
             return;                                     // refused by a connection limit
         }
