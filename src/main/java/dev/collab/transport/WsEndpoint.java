@@ -65,6 +65,7 @@ final class WsEndpoint implements WsListener {
         }
         try {
             handler = factory.create(request, connection);
+            request = null;     // the handler took what it needs; don't keep the upgrade headers per connection
             connection.onFinish(this::closed);
             connection.onKeepalive(handler::onKeepalive);
             handler.onOpen();
