@@ -16,6 +16,7 @@ if (!outDir) {
   process.exit(2)
 }
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+const BOUNDARY_SEEDS = [101, 102, 103, 104, 105, 106, 107, 108]
 const REMOTE = Symbol('remote')
 const MAX_CLIENT = 2 ** 53 - 1
 const CLIENT_POOL = [MAX_CLIENT, MAX_CLIENT - 1, 2 ** 32 + 7, 2 ** 31 - 1, 2 ** 31, 2 ** 21, 300, 1, 0]
@@ -315,7 +316,43 @@ const buildFixture = (name, { rng, updates, snapshots, content, stateVectors }) 
     addDiff(`update-vs-random-${k}`, u, randomStateVector(rng, u), null)
   }
   fixture.content = content
+  fixture.bases = documentBases(rng, updates, snapshots, full)
   return fixture
+}
+
+/**
+ * Documents at various states, as updates, for checking that a coalesced update (YUpdates.compact) acts like
+ * yjs's own merge on top of an existing document, and under it: a few snapshots, merges of the first k updates,
+ * and documents cut at random state vectors (anywhere inside items, surrogate pairs included, so some hold
+ * pending structs) with either no deletions or the full document's.
+ */
+const documentBases = (rng, updates, snapshots, full) => {
+  const bases = []
+  const add = (name, update) => {
+    const doc = new Y.Doc()
+    Y.applyUpdate(doc, update)
+    bases.push({ name, update: b64(update), sv: b64(Y.encodeStateVector(doc)) })
+    doc.destroy()
+  }
+  const pick = (arr, n) => arr.length <= n ? arr : Array.from({ length: n }, (_, k) => arr[Math.floor(k * arr.length / n)])
+  pick(snapshots.slice(0, -1), 3).forEach((snap, k) => add(`snapshot-${k}`, snap))
+  for (const at of new Set([1, 2, Math.floor(updates.length / 3), Math.floor(updates.length / 2), updates.length - 1])) {
+    if (at > 0 && at < updates.length) add(`prefix-${at}`, Y.mergeUpdates(updates.slice(0, at)))
+  }
+  for (let k = 0; k < 4; k++) {
+    const origin = new Y.Doc({ gc: false })
+    Y.applyUpdate(origin, full)
+    const sv = new Map()
+    for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVector(origin))) {
+      if (rng() < 0.85) sv.set(client, rng.int(clock + 1))
+    }
+    const ds = k % 2 === 0 ? Y.createDeleteSet() : Y.snapshot(origin).ds
+    const doc = Y.createDocFromSnapshot(origin, Y.createSnapshot(ds, sv))
+    add(`cut-${k}`, Y.encodeStateAsUpdate(doc))
+    doc.destroy()
+    origin.destroy()
+  }
+  return bases
 }
 
 /** Many single-character edits by two typists: mergeUpdates over thousands of tiny updates. */
@@ -343,6 +380,116 @@ const typingHistory = (seed) => {
     }
   }
   return { rng, updates, snapshots: [Y.encodeStateAsUpdate(docs[0])], content: contentOf(docs[0]), stateVectors: docs.map((d) => Y.encodeStateVector(d)) }
+}
+
+/**
+ * Histories aimed at item boundaries, for coalescing (YUpdates.compact): every character is its own transaction,
+ * as typing produces it, so merges hold runs of one-character items; several clients type at the same positions
+ * concurrently (one client's cursor taken by another before they sync), insert between the characters of another
+ * client's run, delete and format inside runs, type surrogate pairs, build runs of array values (ContentAny) and
+ * set the same map keys repeatedly (map entries must never be joined). Delivery is partial and out of order.
+ */
+const boundaryHistory = (seed) => {
+  const rng = makeRng(seed)
+  const nDocs = 3 + rng.int(2)
+  const ids = rng.shuffle(CLIENT_POOL).slice(0, nDocs)
+  const docs = ids.map((id) => {
+    const doc = new Y.Doc({ gc: rng() < 0.6 })
+    doc.clientID = id
+    return doc
+  })
+  const updates = []
+  const snapshots = []
+  const queues = docs.map(() => docs.map(() => []))
+  docs.forEach((doc, i) => doc.on('update', (u, origin) => {
+    if (origin === REMOTE) return
+    updates.push(u)
+    docs.forEach((_, j) => { if (j !== i) queues[i][j].push(u) })
+  }))
+  const cursors = docs.map(() => 0)
+  const arrayCursors = docs.map(() => 0)
+  const RUN_CHARS = ['a', 'b', 'c', 'x', '😀', '𝄞', '中', 'é', '\n', ' ']
+  const steps = 150 + rng.int(120)
+  for (let step = 0; step < steps; step++) {
+    const r = rng()
+    const d = rng.int(nDocs)
+    const doc = docs[d]
+    const text = doc.getText('text')
+    if (r < 0.5) {
+      // a run of single-character transactions
+      const str = plain(text)
+      const mode = rng()
+      let pos = mode < 0.4 ? cursors[d] : mode < 0.7 ? cursors[rng.int(nDocs)] : rng.int(str.length + 1)
+      pos = boundary(str, Math.min(pos, str.length))
+      const attrs = rng() < 0.2 ? rng.pick([{ bold: true }, { italic: true }, { bold: null }]) : undefined
+      for (let n = 1 + rng.int(8); n > 0; n--) {
+        const ch = rng.pick(RUN_CHARS)
+        doc.transact(() => attrs ? text.insert(pos, ch, attrs) : text.insert(pos, ch))
+        pos += ch.length
+      }
+      cursors[d] = pos
+    } else if (r < 0.58) {
+      const str = plain(text)
+      if (str.length > 0) {
+        const pos = boundary(str, rng.int(str.length))
+        const end = boundary(str, Math.min(str.length, pos + 1 + rng.int(3)))
+        if (end > pos) doc.transact(() => text.delete(pos, end - pos))
+        cursors[d] = pos
+      }
+    } else if (r < 0.63) {
+      const str = plain(text)
+      if (str.length > 0) {
+        const pos = boundary(str, rng.int(str.length))
+        const end = boundary(str, Math.min(str.length, pos + 1 + rng.int(5)))
+        if (end > pos) text.format(pos, end - pos, rng.pick([{ bold: true }, { bold: null }, { italic: true }]))
+      }
+    } else if (r < 0.7) {
+      // a run of single array values, sometimes at another client's position
+      const arr = doc.getArray('array')
+      let pos = Math.min(rng() < 0.6 ? arrayCursors[d] : arrayCursors[rng.int(nDocs)], arr.length)
+      for (let n = 1 + rng.int(5); n > 0; n--) {
+        doc.transact(() => arr.insert(pos, [rng() < 0.8 ? rng.int(100) : randomText(rng)]))
+        pos++
+      }
+      arrayCursors[d] = pos
+    } else if (r < 0.73) {
+      const arr = doc.getArray('array')
+      if (arr.length > 0) {
+        const pos = rng.int(arr.length)
+        arr.delete(pos, Math.min(1 + rng.int(2), arr.length - pos))
+      }
+    } else if (r < 0.77) {
+      const map = doc.getMap('map')
+      const key = rng.pick(['a', 'b'])
+      for (let n = 1 + rng.int(4); n > 0; n--) doc.transact(() => map.set(key, rng.int(10)))
+    } else if (r < 0.9) {
+      const from = rng.int(nDocs)
+      const to = (from + 1 + rng.int(nDocs - 1)) % nDocs
+      const queue = queues[from][to]
+      const chosen = rng.shuffle(queue.map((_, k) => k)).slice(0, rng.int(queue.length + 1))
+      for (const k of chosen) Y.applyUpdate(docs[to], queue[k], REMOTE)
+      queues[from][to] = queue.filter((_, k) => !chosen.includes(k))
+    } else if (r < 0.96) {
+      const from = rng.int(nDocs)
+      const to = (from + 1 + rng.int(nDocs - 1)) % nDocs
+      const msg = Y.encodeStateAsUpdate(docs[from], Y.encodeStateVector(docs[to]))
+      Y.applyUpdate(docs[to], msg, REMOTE)
+      updates.push(msg)
+    } else {
+      const snap = Y.encodeStateAsUpdate(rng.pick(docs))
+      snapshots.push(snap)
+      updates.push(snap)
+    }
+  }
+  for (let round = 0; round < 2; round++) {
+    for (const a of docs) for (const b of docs) if (a !== b) Y.applyUpdate(b, Y.encodeStateAsUpdate(a), REMOTE)
+  }
+  const content = contentOf(docs[0])
+  for (const d of docs) {
+    if (JSON.stringify(contentOf(d)) !== JSON.stringify(content)) throw new Error(`boundary seed ${seed}: documents did not converge`)
+  }
+  snapshots.push(Y.encodeStateAsUpdate(docs[0]))
+  return { rng, updates, snapshots, content, stateVectors: docs.map((d) => Y.encodeStateVector(d)) }
 }
 
 /**
@@ -424,6 +571,7 @@ const write = (name, fixture) => {
 }
 for (const seed of SEEDS) write(`history-${seed}`, buildFixture(`history-${seed}`, runHistory(seed)))
 write('typing', buildFixture('typing', typingHistory(99)))
+for (const seed of BOUNDARY_SEEDS) write(`boundary-${seed}`, buildFixture(`boundary-${seed}`, boundaryHistory(seed)))
 write('legacy-json', buildFixture('legacy-json', legacyHistory(7, true)))
 write('legacy-json-noncanonical', { ...buildFixture('legacy-json-noncanonical', legacyHistory(8, false)), byteExact: false })
 fs.writeFileSync(path.join(outDir, 'index.json'), JSON.stringify({ yjs: '13.6.33', fixtures: written }))

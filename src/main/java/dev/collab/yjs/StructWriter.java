@@ -91,6 +91,42 @@ final class StructWriter {
         writeContentTail(row, ref, src, offset);
     }
 
+    /**
+     * Writes the item rows {@code [from, to)} (one client, consecutive clocks, same mergeable content kind, checked
+     * by {@link Coalescer}) as one item: the first row's header (info, origins, parent) followed by the contents
+     * concatenated the way yjs's ContentX.mergeWith does it.
+     */
+    void writeJoined(int from, int to) {
+        StructTable t = table;
+        startStruct(t.client[from], t.clock[from]);
+        int inf = t.info[from];
+        int headerStart = t.start[from];
+        if ((inf & StructTable.BIT_PARENT_SUB) != 0 && (inf & (StructTable.BIT_ORIGIN | StructTable.BIT_RIGHT_ORIGIN)) != 0) {
+            body.writeByte(inf & ~StructTable.BIT_PARENT_SUB); // ignored by yjs with origins present, as in writeRow
+            headerStart++;
+        }
+        body.writeBytes(t.bytes(from), headerStart, t.content[from] - headerStart);
+        int ref = inf & StructTable.CONTENT_MASK;
+        long total = 0; // Deleted: clock units; String: UTF-8 bytes; JSON/Any: elements
+        for (int row = from; row < to; row++) {
+            Lib0Reader r = new Lib0Reader(t.bytes(row), t.content[row], t.end[row] - t.content[row]);
+            total += r.readVarUint();
+        }
+        body.writeVarUint(total);
+        if (ref == StructTable.DELETED) {
+            return;
+        }
+        if (ref != StructTable.STRING && ref != StructTable.JSON && ref != StructTable.ANY) {
+            throw new IllegalStateException("content ref " + ref + " cannot be joined");
+        }
+        for (int row = from; row < to; row++) {
+            byte[] src = t.bytes(row);
+            Lib0Reader r = new Lib0Reader(src, t.content[row], t.end[row] - t.content[row]);
+            r.readVarUint();
+            body.writeBytes(src, r.position(), t.end[row] - r.position());
+        }
+    }
+
     private void writeContentTail(int row, int ref, byte[] src, long offset) {
         StructTable t = table;
         int at = t.content[row];

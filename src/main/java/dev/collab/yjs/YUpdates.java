@@ -32,7 +32,8 @@ public final class YUpdates {
      * are united. A single update is returned as is (yjs does not even decode it).
      *
      * <p>As in yjs, adjacent items are never joined (only GC runs are): merging n one-character updates yields n
-     * items, so a merged update stays about as large as its inputs together.
+     * items, so a merged update stays about as large as its inputs together; {@link #merge(List, boolean)} joins
+     * them where that is safe.
      */
     public static byte[] merge(List<byte[]> updates) {
         int n = updates.size();
@@ -61,6 +62,31 @@ public final class YUpdates {
         StructWriter writer = new StructWriter(table, bytes);
         new Merger(table, next, stop, writer).run();
         return writer.finish(deletes.sortAndMerge());
+    }
+
+    /**
+     * {@link #merge(List)}, then (when {@code coalesce}) {@link #compact} on the result. A single update is
+     * coalesced too.
+     */
+    public static byte[] merge(List<byte[]> updates, boolean coalesce) {
+        byte[] merged = merge(updates);
+        return coalesce ? compact(merged) : merged;
+    }
+
+    /**
+     * Joins adjacent items of the same client into one item where that is provably equivalent for every yjs client
+     * applying the update, as a Y.Doc joins them after a transaction (the rules and the argument are in
+     * {@link Coalescer}): a text typed one character per update, merged, shrinks from one item per character to
+     * one per run. The state vector and the delete set stay the same; GC and Skip structs are kept; diffs of the
+     * result are diffs in yjs's sense (the pieces of a joined item are the original items). Returns {@code update}
+     * itself when nothing joins, or when it lists a client in more than one section or out of clock order (no yjs
+     * encoder nor {@link #merge} writes that).
+     *
+     * <p>The output is not byte-identical to anything yjs computes from the update (yjs's mergeUpdates never joins
+     * items); yjs documents built from the input and from the output encode identically.
+     */
+    public static byte[] compact(byte[] update) {
+        return Coalescer.coalesce(update);
     }
 
     /**

@@ -4,6 +4,7 @@ import static dev.collab.yjs.YjsFixtures.assertSameBytes;
 import static dev.collab.yjs.YjsFixtures.byteList;
 import static dev.collab.yjs.YjsFixtures.bytes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import jakarta.json.JsonObject;
 import java.io.IOException;
@@ -134,7 +135,40 @@ class YjsReferenceTest {
         }
     }
 
-    /** Java's merge and diff outputs, applied by yjs to fresh documents, give the expected content. */
+    /**
+     * Coalesced merges and diffs keep the state vector of what they coalesce, decode cleanly, are already
+     * coalesced (compacting again changes nothing), and diffs of them have the state vectors of yjs's diffs.
+     */
+    @TestFactory
+    Stream<DynamicTest> coalescedUpdatesKeepStateVectors() {
+        return perFixture("coalesced", f -> {
+            String name = f.getString("name");
+            for (JsonObject m : cases(f, "merges")) {
+                byte[] merged = YUpdates.merge(byteList(m, "inputs"));
+                byte[] coalesced = YUpdates.merge(byteList(m, "inputs"), true);
+                YUpdates.validate(coalesced);
+                assertSameBytes(bytes(m, "sv"), YUpdates.stateVector(coalesced), name + " coalesced merge " + m.getString("name"));
+                assertSameBytes(coalesced, YUpdates.compact(coalesced), name + " compact is idempotent on " + m.getString("name"));
+                assertTrue(coalesced.length <= merged.length, name + " coalescing never grows " + m.getString("name"));
+            }
+            byte[] full = YUpdates.merge(byteList(cases(f, "merges").get(0), "inputs"), true);
+            for (JsonObject d : cases(f, "diffs")) {
+                byte[] coalesced = YUpdates.compact(YUpdates.diff(bytes(d, "update"), bytes(d, "sv")));
+                YUpdates.validate(coalesced);
+                assertSameBytes(bytes(d, "outputSv"), YUpdates.stateVector(coalesced), name + " coalesced diff " + d.getString("name"));
+                if (d.getString("name").startsWith("full-")) {
+                    // the fixture's diffs of the full state: the same diff of the coalesced full state
+                    assertSameBytes(bytes(d, "outputSv"), YUpdates.stateVector(YUpdates.diff(full, bytes(d, "sv"))), name + " diff of coalesced " + d.getString("name"));
+                }
+            }
+        });
+    }
+
+    /**
+     * Java's merge and diff outputs, applied by yjs to fresh documents, give the expected content; coalesced merges
+     * and diffs (and diffs of the coalesced full state against the fixture's base documents) give documents
+     * identical to yjs's own merges and diffs, alone and combined with each base document (verify.mjs).
+     */
     @Test
     void yjsAppliesJavaOutputsToTheExpectedContent() throws IOException {
         List<JsonObject> fixtures = YjsFixtures.load();
@@ -153,7 +187,27 @@ class YjsReferenceTest {
                 json.append(sep).append('"').append(b64.encodeToString(YUpdates.diff(bytes(d, "update"), bytes(d, "sv")))).append('"');
                 sep = ",";
             }
-            json.append("]}");
+            json.append("],\"coalesced\":{\"merges\":[");
+            sep = "";
+            for (JsonObject m : cases(f, "merges")) {
+                json.append(sep).append('"').append(b64.encodeToString(YUpdates.merge(byteList(m, "inputs"), true))).append('"');
+                sep = ",";
+            }
+            json.append("],\"diffs\":[");
+            sep = "";
+            for (JsonObject d : cases(f, "diffs")) {
+                byte[] coalesced = YUpdates.compact(YUpdates.diff(bytes(d, "update"), bytes(d, "sv")));
+                json.append(sep).append('"').append(b64.encodeToString(coalesced)).append('"');
+                sep = ",";
+            }
+            json.append("],\"baseDiffs\":[");
+            sep = "";
+            byte[] full = YUpdates.merge(byteList(cases(f, "merges").get(0), "inputs"), true);
+            for (JsonObject base : cases(f, "bases")) {
+                json.append(sep).append('"').append(b64.encodeToString(YUpdates.diff(full, bytes(base, "sv")))).append('"');
+                sep = ",";
+            }
+            json.append("]}}");
             Files.writeString(JAVA_OUT.resolve(f.getString("name") + ".json"), json, StandardCharsets.UTF_8);
         }
         YjsFixtures.NodeResult r = YjsFixtures.node("e2e/yjs-fixtures/verify.mjs", YjsFixtures.DIR.toString(), JAVA_OUT.toString());
