@@ -139,7 +139,7 @@ public final class InternalService implements HttpService {
             state = room.yjsState(null).get(30, TimeUnit.SECONDS);
         } else {
             List<byte[]> log = store.updates(id).stream().map(Store.StoredUpdate::data).toList();
-            state = log.isEmpty() ? YUpdates.EMPTY_UPDATE : log.size() == 1 ? log.get(0) : YUpdates.merge(log);
+            state = log.isEmpty() ? YUpdates.EMPTY_UPDATE : log.size() == 1 ? log.get(0) : YUpdates.merge(log, true);
         }
         res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream").send(state);
     }
