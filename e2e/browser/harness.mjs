@@ -134,8 +134,89 @@ export function waitPeople(page, n) {
     `${n} people in the document`, { arg: n });
 }
 
-/** Click into the editor and put the caret at the end of the document. */
+// Where the caret is, read from the editor's own state (window.collab.editor.view), not guessed from
+// the keys pressed: ProseMirror reads the DOM selection asynchronously (selectionchange), and right
+// after the editor gains focus it may put its previous selection back into the DOM, so a key pressed
+// just after a click can be undone. The helpers below press real keys and poll until the editor
+// reports the caret where it should be, pressing again if it is not.
+
+/** In the page: the caret's place in the editor's state, or null when the editor lacks focus or the DOM disagrees. */
+function caretState() {
+  const view = window.collab?.editor?.view;
+  if (!view || !view.hasFocus()) return null;
+  const { selection: sel, doc } = view.state;
+  if (!sel.empty) return null;
+  // the DOM selection must say the same (no pending selectionchange, no restore still to come)
+  const dom = document.getSelection();
+  if (!dom || !dom.isCollapsed || !view.dom.contains(dom.focusNode)) return null;
+  try {
+    if (view.posAtDOM(dom.focusNode, dom.focusOffset) !== sel.head) return null;
+  } catch {
+    return null;
+  }
+  const Sel = sel.constructor; // TextSelection inherits Selection.atStart / atEnd
+  return {
+    head: sel.head,
+    atDocStart: Sel.atStart(doc).head === sel.head,
+    atDocEnd: Sel.atEnd(doc).head === sel.head,
+    block: sel.$head.index(0), // which top-level block
+    atBlockEnd: sel.$head.parentOffset === sel.$head.parent.content.size,
+  };
+}
+
+const CARET_CHECKS = {
+  docStart: (c) => c?.atDocStart === true,
+  docEnd: (c) => c?.atDocEnd === true,
+  firstBlockEnd: (c) => c?.block === 0 && c.atBlockEnd === true,
+};
+
+/**
+ * Presses `keys` (one after the other) until the editor's caret satisfies CARET_CHECKS[want], polling
+ * after each round; fails after `timeout` with where the caret is.
+ */
+export async function pressUntilCaret(page, keys, want, { timeout = 10_000, settle = 1_000 } = {}) {
+  const deadline = Date.now() + timeout;
+  if (!CARET_CHECKS[want]) throw new Error(`unknown caret place ${want}`);
+  const probe = `(${caretState.toString()})()`;
+  const check = `(${CARET_CHECKS[want].toString()})`;
+  let last = null;
+  for (;;) {
+    for (const key of keys) await page.keyboard.press(key);
+    try {
+      await page.waitForFunction(`${check}(${probe})`, undefined, { timeout: Math.min(settle, Math.max(1, deadline - Date.now())), polling: 25 });
+      return;
+    } catch { /* not there (yet): press again */ }
+    last = await page.evaluate(probe).catch(() => null);
+    if (Date.now() > deadline) {
+      throw new Error(`${page.label ?? 'page'}: the caret did not reach ${want} after pressing ${keys.join(', ')} for ${timeout} ms (caret: ${JSON.stringify(last)}, text: ${JSON.stringify(await page.evaluate(() => window.collab?.text?.()).catch(() => null))})`);
+    }
+  }
+}
+
+async function clickAndFocus(page, selector) {
+  await page.click(selector);
+  await until(page, () => window.collab?.editor?.view?.hasFocus() === true, `the editor to have focus after clicking ${selector}`);
+}
+
+/** Click into the editor and put the caret at the end of the document (Control+End), verified. */
 export async function focusEnd(page) {
-  await page.click('.ProseMirror');
-  await page.keyboard.press('Control+End');
+  await clickAndFocus(page, '.ProseMirror');
+  await pressUntilCaret(page, ['Control+End'], 'docEnd');
+}
+
+/** Put the caret at the start of the document (Control+Home), verified; the editor must have focus. */
+export async function caretToStart(page) {
+  await until(page, () => window.collab?.editor?.view?.hasFocus() === true, 'the editor to have focus');
+  await pressUntilCaret(page, ['Control+Home'], 'docStart');
+}
+
+/** Click the first block (e.g. the heading) and put the caret at its end (End), verified. */
+export async function focusEndOfFirstBlock(page) {
+  await clickAndFocus(page, '.ProseMirror > :first-child');
+  try {
+    await pressUntilCaret(page, ['End'], 'firstBlockEnd', { timeout: 2_000 });
+  } catch {
+    // the click landed somewhere else (a remote caret label, below the text): go there by keyboard
+    await pressUntilCaret(page, ['Control+Home', 'End'], 'firstBlockEnd');
+  }
 }
