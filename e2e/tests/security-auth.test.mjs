@@ -287,12 +287,15 @@ describe('signed access tokens (COLLAB_AUTH_SECRET)', () => {
     for (const url of urls) {
       await expectRefused(url, 403, /origin/, { headers: { Origin: EVIL_ORIGIN } });
       await expectRefused(url, 403, /origin/, { headers: { Origin: `${GOOD_ORIGIN}.evil.example` } });
+    }
+    // the origin is checked before the token: a good token does not help a bad origin (checked before any
+    // allowed connection opens, since those do join the room)
+    await nothingReachedTheRoom(server, documentId);
+    for (const url of urls) {
       await expectOpen(url, { headers: { Origin: GOOD_ORIGIN } });
       await expectOpen(url, { headers: { Origin: OTHER_ORIGIN } });
       await expectOpen(url); // no Origin header: not a browser
     }
-    // the origin is checked before the token: a good token does not help a bad origin
-    await nothingReachedTheRoom(server, documentId);
   });
 
   test('the admin API still needs the admin token, not an access token', { timeout: TEST_TIMEOUT }, async () => {

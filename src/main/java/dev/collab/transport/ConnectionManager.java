@@ -36,7 +36,7 @@ public final class ConnectionManager implements AutoCloseable {
         this.events = events;
         long ms = limits.pingInterval().toMillis();
         timer.scheduleAtFixedRate(this::sweep, ms, ms, TimeUnit.MILLISECONDS);
-        timer.scheduleAtFixedRate(this::reapDropped, 1, 1, TimeUnit.SECONDS);
+        timer.scheduleAtFixedRate(this::reapDropped, 250, 250, TimeUnit.MILLISECONDS);   // cheap: isAlive() per connection
     }
 
     /** A per-connection listener factory for Helidon's {@code WsRouting.endpoint(path, supplier)}. */
