@@ -8,9 +8,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,6 +50,12 @@ public final class Room {
 
     public record Joined(int version, int connections) { }
 
+    /** The failure behind a completed room future (unwrapping the CompletionException a dependent stage sees). */
+    public static Throwable failureOf(Throwable error) {
+        return error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+    }
+
     /** Counters readable from any thread (admin, health); written only by the owner. */
     public record Stats(String documentId, int connections, int version, int storedUpdates, long storedUpdateBytes) { }
 
@@ -58,7 +65,7 @@ public final class Room {
     private final SerialExecutor owner;
 
     // ---- owned state: only touched inside owner tasks ----
-    private final Map<Peer, Long> peers = new LinkedHashMap<>();        // peer -> join order
+    private final Set<Peer> peers = new LinkedHashSet<>();              // in join order
     private final Map<Long, AwarenessEntry> awareness = new HashMap<>();
     private final Map<Long, Peer> awarenessOwners = new HashMap<>();
     private final ArrayDeque<Runnable> waitingForSteps = new ArrayDeque<>();     // submissions behind a commit
@@ -74,7 +81,6 @@ public final class Room {
     private int updatesSinceCompaction;
     private long bytesSinceCompaction;
     private boolean compacting;
-    private long joinCounter;
 
     // ---- shared with the registry and readers ----
     final AtomicInteger pins = new AtomicInteger();                   // connections holding the room
@@ -106,7 +112,7 @@ public final class Room {
     public CompletableFuture<Joined> join(Peer peer, java.util.function.Consumer<Joined> onJoined) {
         return call(() -> {
             if (peer.replacedBySameClientId()) {
-                for (Peer other : List.copyOf(peers.keySet())) {
+                for (Peer other : List.copyOf(peers)) {
                     if (other.replacedBySameClientId() && other.clientId().equals(peer.clientId())) {
                         removePeer(other);
                         other.close(4001, "replaced by a newer connection with the same clientID");
@@ -117,7 +123,7 @@ public final class Room {
                 throw new RefusedException("document-full", "the document already has "
                         + settings.maxConnectionsPerDocument() + " connections");
             }
-            peers.put(peer, joinCounter++);
+            peers.add(peer);
             publishStats();
             Joined joined = new Joined(committedVersion, peers.size());
             onJoined.accept(joined);
@@ -128,7 +134,7 @@ public final class Room {
     /** Removes the peer and broadcasts the removal of its awareness states; safe to call more than once. */
     public void leave(Peer peer) {
         owner.execute(() -> {
-            if (peers.containsKey(peer)) {
+            if (peers.contains(peer)) {
                 removePeer(peer);
             }
         });
@@ -154,7 +160,7 @@ public final class Room {
     }
 
     public CompletableFuture<List<String>> clientIds() {
-        return call(() -> peers.keySet().stream().map(Peer::clientId).toList());
+        return call(() -> peers.stream().map(Peer::clientId).toList());
     }
 
     // ---- ProseMirror authority -----------------------------------------------------------------------------
@@ -178,7 +184,7 @@ public final class Room {
     }
 
     private void judgeSteps(Peer peer, int version, List<String> steps, CompletableFuture<StepsOutcome> outcome) {
-        if (!peers.containsKey(peer)) {
+        if (!peers.contains(peer)) {
             outcome.complete(new StepsOutcome.Invalid("not-joined", "this connection is not in the document's room"));
         } else if (!peer.canWrite()) {
             outcome.complete(new StepsOutcome.Invalid("read-only", "this connection may not change the document"));
@@ -229,7 +235,7 @@ public final class Room {
         owner.execute(() -> {
             try {
                 ensureLoaded();
-                if (!peers.containsKey(peer)) {
+                if (!peers.contains(peer)) {
                     throw new RefusedException("not-joined", "this connection is not in the document's room");
                 }
                 if (!peer.canWrite()) {
@@ -433,7 +439,7 @@ public final class Room {
     public CompletableFuture<Integer> sendMessage(RoomEvent.Message message, String toClientId) {
         return call(() -> {
             int delivered = 0;
-            for (Peer p : peers.keySet()) {
+            for (Peer p : peers) {
                 if (p != message.origin() && p.receivesMessages()
                         && (toClientId == null || toClientId.equals(p.clientId()))) {
                     p.deliver(message);
@@ -447,7 +453,7 @@ public final class Room {
     // ---- internals -----------------------------------------------------------------------------------------
 
     private void broadcast(RoomEvent event) {
-        for (Peer p : peers.keySet()) {
+        for (Peer p : peers) {
             p.deliver(event);
         }
     }
@@ -484,7 +490,7 @@ public final class Room {
     /** Runs a task for a member; requests from connections that are not (or no longer) members are ignored. */
     private void run(Peer peer, Runnable task) {
         owner.execute(() -> {
-            if (!peers.containsKey(peer)) {
+            if (!peers.contains(peer)) {
                 return;
             }
             ensureLoaded();

@@ -179,7 +179,7 @@ final class HocuspocusSession implements ProtocolHandler {
             r.join(this, joined -> connection.sendBinary(HocuspocusCodec.authenticated(name, scope)))
                     .whenComplete((joined, error) -> {
                         if (error != null) {
-                            Throwable cause = YjsPeers.cause(error);
+                            Throwable cause = Room.failureOf(error);
                             connection.sendBinary(HocuspocusCodec.permissionDenied(name,
                                     cause instanceof Room.RefusedException ? cause.getMessage() : "server error"));
                             leave();
@@ -232,7 +232,7 @@ final class HocuspocusSession implements ProtocolHandler {
                     connection.sendBinary(HocuspocusCodec.syncStatus(name, true));
                     return;
                 }
-                Throwable cause = YjsPeers.cause(error);
+                Throwable cause = Room.failureOf(error);
                 if (YjsPeers.isMalformed(cause)) {
                     refuse("invalid Yjs update for " + documentId + ": " + cause.getMessage());
                 } else {

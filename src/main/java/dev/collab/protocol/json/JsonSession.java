@@ -10,7 +10,6 @@ import dev.collab.transport.ProtocolHandler;
 import dev.collab.yjs.Lib0Reader;
 
 import java.util.Base64;
-import java.util.concurrent.CompletionException;
 
 /** One JSON-protocol connection: a member of one document's room. */
 final class JsonSession implements ProtocolHandler, Peer {
@@ -51,7 +50,7 @@ final class JsonSession implements ProtocolHandler, Peer {
                 .end()))
                 .whenComplete((joined, error) -> {
                     if (error != null) {
-                        Throwable cause = error.getCause() != null ? error.getCause() : error;
+                        Throwable cause = Room.failureOf(error);
                         connection.close(Connection.CLOSE_TRY_AGAIN_LATER, cause.getMessage());
                     }
                 });
@@ -107,7 +106,7 @@ final class JsonSession implements ProtocolHandler, Peer {
     }
 
     private void reportFailure(Throwable error) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause = Room.failureOf(error);
         if (cause instanceof Room.RefusedException refused) {
             sendError(refused.code(), refused.getMessage());
         } else if (cause instanceof Lib0Reader.MalformedException malformed) {

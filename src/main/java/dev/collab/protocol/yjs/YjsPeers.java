@@ -6,7 +6,6 @@ import dev.collab.yjs.Lib0Reader;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletionException;
 
 /** What the two Yjs wire protocols (y-websocket, Hocuspocus) share when talking to rooms. */
 public final class YjsPeers {
@@ -31,10 +30,6 @@ public final class YjsPeers {
         return out;
     }
 
-    /** The failure behind a completion exception. */
-    public static Throwable cause(Throwable error) {
-        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-    }
 
     public static boolean isMalformed(Throwable cause) {
         return cause instanceof Lib0Reader.MalformedException;

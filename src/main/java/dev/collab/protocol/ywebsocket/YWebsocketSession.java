@@ -46,7 +46,7 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
         room = rooms.acquire(documentId);
         room.join(this, joined -> { }).whenComplete((joined, error) -> {
             if (error != null) {
-                Throwable cause = YjsPeers.cause(error);
+                Throwable cause = Room.failureOf(error);
                 connection.close(Connection.CLOSE_TRY_AGAIN_LATER, cause.getMessage());
             }
         });
@@ -84,7 +84,7 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
             if (error == null) {
                 return;
             }
-            Throwable cause = YjsPeers.cause(error);
+            Throwable cause = Room.failureOf(error);
             if (YjsPeers.isReadOnly(cause)) {
                 if (!loggedReadOnly) {
                     loggedReadOnly = true;
