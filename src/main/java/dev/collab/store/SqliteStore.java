@@ -9,7 +9,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -19,8 +22,10 @@ import java.util.function.LongConsumer;
 /**
  * SQLite store in WAL mode. All writes go through one writer thread that drains every queued write into one
  * transaction (group commit), so concurrent documents share an fsync instead of paying one each. Each write runs
- * under its own savepoint: one failing write (say, a taken step version) does not sink the others in its batch.
- * Reads use a small pool of separate connections; under WAL they never block the writer.
+ * under its own savepoint: one failing write (say, a taken step version) does not sink the others in its batch
+ * (a batch of one needs none: its failure rolls the transaction back). The writer keeps its statements prepared,
+ * since compiling SQL cost more than running it. Reads use a small pool of separate connections; under WAL they
+ * never block the writer.
  */
 public final class SqliteStore implements Store {
     private static final System.Logger LOG = System.getLogger(SqliteStore.class.getName());
@@ -34,13 +39,44 @@ public final class SqliteStore implements Store {
     private final BlockingQueue<Write> writes = new LinkedBlockingQueue<>();
     private final BlockingQueue<Connection> readers;
     private final Connection writer;
+    private final WriterStatements statements;
     private final Thread writerThread;
     private final LongConsumer commitNanos;
     private final Object lifecycle = new Object();
     private volatile boolean closed;
 
     private interface WriteAction {
-        void apply(Connection c) throws SQLException;
+        void apply(WriterStatements c) throws SQLException;
+    }
+
+    /** The writer connection's prepared statements, compiled once; used only by the writer thread, never closed by callers. */
+    private static final class WriterStatements {
+        private final Connection connection;
+        private final Map<String, PreparedStatement> prepared = new HashMap<>();
+
+        WriterStatements(Connection connection) {
+            this.connection = connection;
+        }
+
+        PreparedStatement prepareStatement(String sql) throws SQLException {
+            PreparedStatement ps = prepared.get(sql);
+            if (ps == null) {
+                ps = connection.prepareStatement(sql);
+                prepared.put(sql, ps);
+            }
+            return ps;
+        }
+
+        void execute(String sql) throws SQLException {
+            prepareStatement(sql).execute();
+        }
+
+        void close() throws SQLException {
+            for (PreparedStatement ps : prepared.values()) {
+                ps.close();
+            }
+            prepared.clear();
+        }
     }
 
     private record Write(WriteAction action, CompletableFuture<Void> done) {
@@ -81,6 +117,7 @@ public final class SqliteStore implements Store {
         }
         Migrations.apply(writer, Migrations.fromClasspath());
         writer.setAutoCommit(false);
+        this.statements = new WriterStatements(writer);
         this.readers = new ArrayBlockingQueue<>(readConnections);
         for (int i = 0; i < readConnections; i++) {
             readers.add(connect());
@@ -89,7 +126,10 @@ public final class SqliteStore implements Store {
     }
 
     private Connection connect() throws SQLException {
-        Connection c = DriverManager.getConnection(url);
+        Properties properties = new Properties();
+        // the driver would otherwise run "SELECT last_insert_rowid()" after every insert; nothing here reads it
+        properties.setProperty("jdbc.get_generated_keys", "false");
+        Connection c = DriverManager.getConnection(url, properties);
         try (Statement st = c.createStatement()) {
             st.execute("PRAGMA busy_timeout=10000");
             st.execute("PRAGMA synchronous=" + synchronous.name());
@@ -203,8 +243,10 @@ public final class SqliteStore implements Store {
                                                String clientId) {
         return submit(c -> {
             ensureDocument(c, documentId);
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO pm_steps(document_id, version, step,"
-                    + " client_id, created_at) VALUES (?, ?, ?, ?, ?)")) {
+            PreparedStatement ps = c.prepareStatement("INSERT INTO pm_steps(document_id, version, step,"
+                    + " client_id, created_at) VALUES (?, ?, ?, ?, ?)");
+            ps.clearBatch();
+            try {
                 long now = System.currentTimeMillis();
                 for (int i = 0; i < stepsJson.size(); i++) {
                     ps.setString(1, documentId);
@@ -228,44 +270,38 @@ public final class SqliteStore implements Store {
     public CompletableFuture<Void> appendUpdate(String documentId, long seq, byte[] update) {
         return submit(c -> {
             ensureDocument(c, documentId);
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)")) {
-                ps.setString(1, documentId);
-                ps.setLong(2, seq);
-                ps.setBytes(3, update);
-                ps.setLong(4, System.currentTimeMillis());
-                ps.executeUpdate();
-            }
+            PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)");
+            ps.setString(1, documentId);
+            ps.setLong(2, seq);
+            ps.setBytes(3, update);
+            ps.setLong(4, System.currentTimeMillis());
+            ps.executeUpdate();
         });
     }
 
     @Override
     public CompletableFuture<Void> compact(String documentId, long upToSeq, byte[] merged) {
         return submit(c -> {
-            try (PreparedStatement del = c.prepareStatement(
-                    "DELETE FROM yjs_updates WHERE document_id = ? AND seq <= ?")) {
-                del.setString(1, documentId);
-                del.setLong(2, upToSeq);
-                del.executeUpdate();
-            }
-            try (PreparedStatement ins = c.prepareStatement(
-                    "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)")) {
-                ins.setString(1, documentId);
-                ins.setLong(2, upToSeq);
-                ins.setBytes(3, merged);
-                ins.setLong(4, System.currentTimeMillis());
-                ins.executeUpdate();
-            }
+            PreparedStatement del = c.prepareStatement("DELETE FROM yjs_updates WHERE document_id = ? AND seq <= ?");
+            del.setString(1, documentId);
+            del.setLong(2, upToSeq);
+            del.executeUpdate();
+            PreparedStatement ins = c.prepareStatement(
+                    "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)");
+            ins.setString(1, documentId);
+            ins.setLong(2, upToSeq);
+            ins.setBytes(3, merged);
+            ins.setLong(4, System.currentTimeMillis());
+            ins.executeUpdate();
         });
     }
 
-    private static void ensureDocument(Connection c, String documentId) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT OR IGNORE INTO documents(id, created_at) VALUES (?, ?)")) {
-            ps.setString(1, documentId);
-            ps.setLong(2, System.currentTimeMillis());
-            ps.executeUpdate();
-        }
+    private static void ensureDocument(WriterStatements c, String documentId) throws SQLException {
+        PreparedStatement ps = c.prepareStatement("INSERT OR IGNORE INTO documents(id, created_at) VALUES (?, ?)");
+        ps.setString(1, documentId);
+        ps.setLong(2, System.currentTimeMillis());
+        ps.executeUpdate();
     }
 
     private CompletableFuture<Void> submit(WriteAction action) {
@@ -309,10 +345,18 @@ public final class SqliteStore implements Store {
         long start = System.nanoTime();
         Throwable[] failures = new Throwable[batch.size()];
         try {
-            for (int i = 0; i < batch.size(); i++) {
-                failures[i] = applyInSavepoint(batch.get(i).action());
+            if (batch.size() == 1) {
+                failures[0] = apply(batch.get(0).action());
+            } else {
+                for (int i = 0; i < batch.size(); i++) {
+                    failures[i] = applyInSavepoint(batch.get(i).action());
+                }
             }
-            writer.commit();
+            if (batch.size() == 1 && failures[0] != null) {
+                writer.rollback();
+            } else {
+                writer.commit();
+            }
         } catch (SQLException e) {
             rollbackQuietly();
             StoreException failure = new StoreException("commit failed: " + e.getMessage(), e);
@@ -331,22 +375,26 @@ public final class SqliteStore implements Store {
         }
     }
 
-    /** Runs one write under a savepoint; returns its failure (rolled back) or null. */
-    private Throwable applyInSavepoint(WriteAction action) throws SQLException {
-        try (Statement st = writer.createStatement()) {
-            st.execute("SAVEPOINT w");
-        }
+    /** Runs one write on its own in the transaction; returns its failure (the caller rolls back) or null. */
+    private Throwable apply(WriteAction action) {
         try {
-            action.apply(writer);
-            try (Statement st = writer.createStatement()) {
-                st.execute("RELEASE w");
-            }
+            action.apply(statements);
             return null;
         } catch (SQLException | RuntimeException e) {
-            try (Statement st = writer.createStatement()) {
-                st.execute("ROLLBACK TO w");
-                st.execute("RELEASE w");
-            }
+            return e instanceof SQLException ? new StoreException(e.getMessage(), e) : e;
+        }
+    }
+
+    /** Runs one write under a savepoint; returns its failure (rolled back) or null. */
+    private Throwable applyInSavepoint(WriteAction action) throws SQLException {
+        statements.execute("SAVEPOINT w");
+        try {
+            action.apply(statements);
+            statements.execute("RELEASE w");
+            return null;
+        } catch (SQLException | RuntimeException e) {
+            statements.execute("ROLLBACK TO w");
+            statements.execute("RELEASE w");
             return e instanceof SQLException ? new StoreException(e.getMessage(), e) : e;
         }
     }
@@ -380,6 +428,7 @@ public final class SqliteStore implements Store {
             Thread.currentThread().interrupt();
         }
         try {
+            statements.close();
             writer.close();
             for (Connection c : readers) {
                 c.close();
