@@ -61,7 +61,7 @@ const targets = targetFilter ? TARGETS.filter((t) => targetFilter.includes(t.nam
 
 const P = quick
   ? { measureS: 3, warmS: 1, satStepS: 2, satWarmS: 1, lateN: 20000, joins: 3, idleN: 1000, idleDocs: 20, idleSettleS: 3, stepsS: 3, stepsWarmS: 1 }
-  : { measureS: 10, warmS: 3, satStepS: 4, satWarmS: 2, lateN: 100000, joins: 5, idleN: 5000, idleDocs: 100, idleSettleS: 5, stepsS: 10, stepsWarmS: 2 };
+  : { measureS: 10, warmS: 10, satStepS: 4, satWarmS: 2, lateN: 100000, joins: 5, idleN: 5000, idleDocs: 100, idleSettleS: 5, stepsS: 10, stepsWarmS: 2 };
 
 // ---- context ----------------------------------------------------------------------------------------------------
 // This machine is shared: other work may run beside the benchmark. Every benchmark process (generator threads and
