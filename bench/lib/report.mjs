@@ -118,12 +118,16 @@ function lateJoinTable(sc) {
     '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const x of sc.rows) {
+    if (x.failed) {
+      lines.push(`| ${x.label} | failed: ${x.failed.replaceAll('|', '/')} | – | – | – | – | – |`);
+      continue;
+    }
     lines.push(`| ${x.label} | ${f(x.loadS)} (${f(x.loadCpuS)}) | ${f(x.warm.medianMs)} (${f(x.warm.minMs)}–${f(x.warm.maxMs)}) | ${int(x.warm.bytes)} | ${x.warmOtherProtocol ? `${f(x.warmOtherProtocol.medianMs)} (${x.warmOtherProtocol.proto === 'hp' ? 'Hocuspocus' : 'y-websocket'})` : '–'} | ${x.cold ? `${f(x.cold.medianMs)} (${f(x.cold.minMs)}–${f(x.cold.maxMs)})` : 'n/a (keeps nothing once empty)'} | ${x.cold ? int(x.cold.bytes) : '–'} |`);
   }
   const a = sc.rows.find((x) => x.label.startsWith('collab, compaction'));
   const lines2 = ['', '| ratio (project with compaction ÷ peer) | join, room in memory | bytes |', '|---|---:|---:|'];
   for (const peer of ['y-websocket-server', 'hocuspocus-server']) {
-    const b = sc.rows.find((x) => x.label === peer);
+    const b = sc.rows.find((x) => x.label === peer && !x.failed);
     if (a && b) lines2.push(`| collab ÷ ${peer} | ${ratio(a.warm.medianMs, b.warm.medianMs)} | ${ratio(a.warm.bytes, b.warm.bytes)} |`);
   }
   return lines.join('\n') + '\n' + lines2.join('\n');
@@ -206,7 +210,7 @@ function charts(r, dir) {
     put('late-join.png', barChart({
       title: `4 LATE JOIN: ${r.latejoin.n / 1000}K SINGLE-CHARACTER UPDATES`, subtitle: 'TIME FROM CONNECT TO SYNC STEP 2 RECEIVED (MEDIAN)',
       yLabel: 'MS', groups: [
-        { label: 'ROOM IN MEMORY', values: rows.map((x) => x.warm.medianMs) },
+        { label: 'ROOM IN MEMORY', values: rows.map((x) => x.warm?.medianMs ?? null) },
         { label: 'ROOM LOADED FROM SQLITE', values: rows.map((x) => x.cold?.medianMs ?? null) },
       ],
       series: rows.map((x) => x.label.replace('collab, compaction (default: 500 updates)', 'collab, compaction 500')), height: 500,
