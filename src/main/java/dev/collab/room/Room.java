@@ -206,7 +206,7 @@ public final class Room {
         acceptedVersion = version + steps.size();
         String clientId = peer.clientId();
         inFlight.incrementAndGet();
-        store.appendSteps(documentId, version, steps, clientId).whenComplete((ok, error) -> owner.execute(() -> {
+        store.appendSteps(documentId, version, steps, clientId).whenComplete((ok, error) -> owner.executeQueued(() -> {
             inFlight.decrementAndGet();
             if (error != null) {
                 acceptedVersion = committedVersion;
@@ -252,7 +252,7 @@ public final class Room {
             }
             long seq = nextSeq++;
             inFlight.incrementAndGet();
-            store.appendUpdate(documentId, seq, update).whenComplete((ok, error) -> owner.execute(() -> {
+            store.appendUpdate(documentId, seq, update).whenComplete((ok, error) -> owner.executeQueued(() -> {
                 inFlight.decrementAndGet();
                 if (error != null) {
                     LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing an update failed", error);
@@ -323,7 +323,7 @@ public final class Room {
         updatesSinceCompaction = 0;
         bytesSinceCompaction = 0;
         inFlight.incrementAndGet();
-        store.compact(documentId, upTo, merged).whenComplete((ok, error) -> owner.execute(() -> {
+        store.compact(documentId, upTo, merged).whenComplete((ok, error) -> owner.executeQueued(() -> {
             inFlight.decrementAndGet();
             compacting = false;
             if (error != null) {

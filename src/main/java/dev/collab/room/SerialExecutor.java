@@ -30,9 +30,18 @@ final class SerialExecutor implements Executor {
 
     @Override
     public void execute(Runnable task) {
+        run(task, true);
+    }
+
+    /** Queues a task without ever running it on the calling thread (for callers shared by all rooms: the store). */
+    void executeQueued(Runnable task) {
+        run(task, false);
+    }
+
+    private void run(Runnable task, boolean mayInline) {
         tasks.add(task);
         if (scheduled.compareAndSet(false, true)) {
-            if (Thread.currentThread().isVirtual() && DRAINING.get() == null) {
+            if (mayInline && Thread.currentThread().isVirtual() && DRAINING.get() == null) {
                 drain(INLINE_BUDGET);
             } else {
                 pool.execute(() -> drain(Integer.MAX_VALUE));
