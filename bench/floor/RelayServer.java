@@ -108,6 +108,7 @@ public final class RelayServer {
         WebServer server = WebServer.builder()
                 .host("127.0.0.1")
                 .port(port)
+                .connectionOptions(o -> o.tcpNoDelay(true))     // as the project's server
                 .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(8 * 1024 * 1024).build())
                 .addRouting(WsRouting.builder().endpoint("/*", Peer::new))
                 .build()

@@ -226,7 +226,9 @@ export async function startServer(kind, { env = {}, build, peers, floor, java, l
     ready = /listening on port (\d+)/;
   } else if (kind === 'floor') {
     program = java;
-    args = ['-cp', `${floor.dir}:${path.join(build.dir, 'target', 'libs', '*')}`, 'RelayServer', String(port)];
+    // the JVM options ./collab run gives the project's server (server_jvm_options in the launcher)
+    const jvm = ['-XX:MaxNewSize=32m', ...(findJava().version >= 25 ? ['-XX:+UseCompactObjectHeaders'] : [])];
+    args = [...jvm, '-cp', `${floor.dir}:${path.join(build.dir, 'target', 'libs', '*')}`, 'RelayServer', String(port)];
     ready = /relay listening on port (\d+)/;
   } else {
     throw new Error(`unknown server ${kind}`);

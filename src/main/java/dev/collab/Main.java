@@ -85,6 +85,8 @@ public final class Main {
             WebServer web = WebServer.builder()
                     .host(settings.host())
                     .port(settings.port())
+                    // small frames go out at once (Nagle would hold one back until the previous is acknowledged)
+                    .connectionOptions(o -> o.tcpNoDelay(true))
                     .shutdownHook(false)
                     .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.maxMessageBytes()).build())
                     .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken()))
