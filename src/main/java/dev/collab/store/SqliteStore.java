@@ -270,13 +270,7 @@ public final class SqliteStore implements Store {
     public CompletableFuture<Void> appendUpdate(String documentId, long seq, byte[] update) {
         return submit(c -> {
             ensureDocument(c, documentId);
-            PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)");
-            ps.setString(1, documentId);
-            ps.setLong(2, seq);
-            ps.setBytes(3, update);
-            ps.setLong(4, System.currentTimeMillis());
-            ps.executeUpdate();
+            insertUpdate(c, documentId, seq, update);
         });
     }
 
@@ -287,14 +281,18 @@ public final class SqliteStore implements Store {
             del.setString(1, documentId);
             del.setLong(2, upToSeq);
             del.executeUpdate();
-            PreparedStatement ins = c.prepareStatement(
-                    "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)");
-            ins.setString(1, documentId);
-            ins.setLong(2, upToSeq);
-            ins.setBytes(3, merged);
-            ins.setLong(4, System.currentTimeMillis());
-            ins.executeUpdate();
+            insertUpdate(c, documentId, upToSeq, merged);    // the merged log takes the last seq it covers
         });
+    }
+
+    private static void insertUpdate(WriterStatements c, String documentId, long seq, byte[] data) throws SQLException {
+        PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)");
+        ps.setString(1, documentId);
+        ps.setLong(2, seq);
+        ps.setBytes(3, data);
+        ps.setLong(4, System.currentTimeMillis());
+        ps.executeUpdate();
     }
 
     private static void ensureDocument(WriterStatements c, String documentId) throws SQLException {
