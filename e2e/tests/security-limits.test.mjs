@@ -115,6 +115,10 @@ describe('limits (small settings)', () => {
       y.doc.getText('text').insert(0, 'p'.repeat(MAX_MESSAGE_BYTES + 100));
       await until(() => closeCodes(y.closes).includes(1009), { ...WAIT, what: 'the y-websocket provider to be closed with 1009', detail: () => JSON.stringify(y.closes) });
       y.destroy();
+      // the document allows PER_DOCUMENT connections: wait until the server has let the closed ones leave
+      // (only b is left), or the provider may be refused as one too many
+      await untilAsync(async () => (await adminDoc(server, documentId))?.connections === 1,
+        { ...WAIT, what: 'the closed connections to leave the room' });
       const h = clients.hocus(documentId, { name: 'hocus', awareness: null });
       await h.whenAcknowledged(WAIT.timeout);
       h.doc.getText('text').insert(0, 'q'.repeat(MAX_MESSAGE_BYTES + 100));
