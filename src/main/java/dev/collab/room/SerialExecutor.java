@@ -44,9 +44,14 @@ final class SerialExecutor implements Executor {
             if (mayInline && Thread.currentThread().isVirtual() && DRAINING.get() == null) {
                 drain(INLINE_BUDGET);
             } else {
-                pool.execute(() -> drain(Integer.MAX_VALUE));
+                handOff();
             }
         }
+    }
+
+    /** The pool runs the queue to its end (the room stays scheduled meanwhile). */
+    private void handOff() {
+        pool.execute(() -> drain(Integer.MAX_VALUE));
     }
 
     private void drain(int budget) {
@@ -63,7 +68,7 @@ final class SerialExecutor implements Executor {
                 }
             }
             if (run == budget && !tasks.isEmpty()) {
-                pool.execute(() -> drain(Integer.MAX_VALUE));   // still scheduled: the pool carries on
+                handOff();      // still scheduled: the pool carries on
                 return;
             }
         } finally {
@@ -72,7 +77,7 @@ final class SerialExecutor implements Executor {
         scheduled.set(false);
         // a task added between the last poll and the reset would otherwise wait for the next execute()
         if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) {
-            pool.execute(() -> drain(Integer.MAX_VALUE));
+            handOff();
         }
     }
 }

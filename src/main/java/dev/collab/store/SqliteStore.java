@@ -342,15 +342,16 @@ public final class SqliteStore implements Store {
     private void commitBatch(List<Write> batch) {
         long start = System.nanoTime();
         Throwable[] failures = new Throwable[batch.size()];
+        boolean alone = batch.size() == 1;
         try {
-            if (batch.size() == 1) {
+            if (alone) {
                 failures[0] = apply(batch.get(0).action());
             } else {
                 for (int i = 0; i < batch.size(); i++) {
                     failures[i] = applyInSavepoint(batch.get(i).action());
                 }
             }
-            if (batch.size() == 1 && failures[0] != null) {
+            if (alone && failures[0] != null) {
                 writer.rollback();
             } else {
                 writer.commit();
@@ -379,8 +380,13 @@ public final class SqliteStore implements Store {
             action.apply(statements);
             return null;
         } catch (SQLException | RuntimeException e) {
-            return e instanceof SQLException ? new StoreException(e.getMessage(), e) : e;
+            return asFailure(e);
         }
+    }
+
+    /** What the writer reports for a failed write: SQL errors as StoreException, the rest as thrown. */
+    private static Throwable asFailure(Exception e) {
+        return e instanceof SQLException ? new StoreException(e.getMessage(), e) : e;
     }
 
     /** Runs one write under a savepoint; returns its failure (rolled back) or null. */
@@ -393,7 +399,7 @@ public final class SqliteStore implements Store {
         } catch (SQLException | RuntimeException e) {
             statements.execute("ROLLBACK TO w");
             statements.execute("RELEASE w");
-            return e instanceof SQLException ? new StoreException(e.getMessage(), e) : e;
+            return asFailure(e);
         }
     }
 
