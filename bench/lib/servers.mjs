@@ -226,8 +226,8 @@ export async function startServer(kind, { env = {}, build, peers, floor, java, l
     ready = /listening on port (\d+)/;
   } else if (kind === 'floor') {
     program = java;
-    // the JVM options ./collab run gives the project's server (server_jvm_options in the launcher)
-    const jvm = ['-XX:MaxNewSize=32m', ...(findJava().version >= 25 ? ['-XX:+UseCompactObjectHeaders'] : [])];
+    // the JVM options ./collab run gives the project's server (handed over by the launcher's bench command)
+    const jvm = (process.env.COLLAB_SERVER_JVM_OPTS ?? '').split(/\s+/).filter(Boolean);
     args = [...jvm, '-cp', `${floor.dir}:${path.join(build.dir, 'target', 'libs', '*')}`, 'RelayServer', String(port)];
     ready = /relay listening on port (\d+)/;
   } else {
