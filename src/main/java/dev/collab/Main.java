@@ -2,8 +2,10 @@ package dev.collab;
 
 import dev.collab.auth.AccessPolicy;
 import dev.collab.auth.JwtAccessPolicy;
+import dev.collab.config.ConfigError;
 import dev.collab.config.Logging;
 import dev.collab.config.Settings;
+import dev.collab.config.UnknownVariables;
 import dev.collab.http.AdminService;
 import dev.collab.http.InternalService;
 import dev.collab.http.ObserveService;
@@ -15,6 +17,7 @@ import dev.collab.protocol.ywebsocket.YWebsocketProtocol;
 import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
 import dev.collab.store.SqliteStore;
+import dev.collab.transport.CannotListen;
 import dev.collab.transport.ConnectionManager;
 import dev.collab.transport.TransportLimits;
 import dev.collab.transport.UpgradeRefusals;
@@ -42,13 +45,33 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        Settings settings = Settings.load();
-        Logging.configure(settings.logLevel());
-        CollabServer server = CollabServer.start(settings);
+        Settings settings;
+        try {
+            settings = Settings.load();
+        } catch (ConfigError e) {
+            throw exit(2, e.getMessage());
+        }
+        Logging.configure(settings.logLevel(), settings.logFormat());
+        UnknownVariables.warnings(System.getenv(), Settings.variables())
+                .forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+        CollabServer server;
+        try {
+            server = CollabServer.start(settings);
+        } catch (CannotListen e) {
+            throw exit(1, e.getMessage());
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "collab-shutdown"));
         // the e2e harness and scripts wait for this exact line
         System.out.println("collab-server listening on port " + server.port());
         System.out.flush();
+    }
+
+    /** Start-up failures are one line on stderr and a non-zero status, never a stack trace. */
+    private static RuntimeException exit(int status, String message) {
+        System.err.println("collab: " + message);
+        System.err.flush();
+        System.exit(status);
+        return new IllegalStateException("unreachable");
     }
 
     /** A running server: the web server, rooms, connections and store, stopped in reverse order. */
@@ -56,6 +79,7 @@ public final class Main {
                                ScheduledExecutorService timer) {
 
         public static CollabServer start(Settings settings) {
+            CannotListen.probe(settings.host(), settings.port());      // before the database is opened
             ServerMetrics metrics = new ServerMetrics();
             SqliteStore store = SqliteStore.open(settings.dbPath(),
                     SqliteStore.Synchronous.valueOf(settings.sqliteSynchronous()), 4, metrics::storeCommit);
@@ -95,13 +119,39 @@ public final class Main {
                             .register(new InternalService(rooms, store, settings.adminToken(), access))
                             .update(routing -> webPages(settings, routing)))
                     .addRouting(ws)
-                    .build()
-                    .start();
+                    .build();
+            startListening(web, settings, () -> {
+                connections.close();
+                rooms.close();
+                store.close();
+                timer.shutdownNow();
+            });
             if (!settings.adminEnabled()) {
                 LOG.log(System.Logger.Level.WARNING, "COLLAB_ADMIN_TOKEN is not set: the admin API is disabled");
             }
             LOG.log(System.Logger.Level.INFO, "database {0}", settings.dbPath().toAbsolutePath());
             return new CollabServer(web, connections, rooms, store, timer);
+        }
+
+        /** Starts the web server; should the port be taken after the probe after all, undoes the start and says so. */
+        private static void startListening(WebServer web, Settings settings, Runnable undo) {
+            String reason = null;
+            try {
+                web.start();
+                if (web.port() < 0) {           // Helidon logs the bind failure and carries on without a listener
+                    reason = "address already in use";
+                }
+            } catch (RuntimeException e) {
+                Throwable cause = e;
+                while (cause.getCause() != null && !(cause instanceof java.net.SocketException)) {
+                    cause = cause.getCause();
+                }
+                reason = CannotListen.reason(cause);
+            }
+            if (reason != null) {
+                undo.run();
+                throw new CannotListen(settings.host(), settings.port(), reason);
+            }
         }
 
         private static AccessPolicy accessPolicy(Settings settings) {

@@ -3,6 +3,9 @@ package dev.collab.config;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 
+import dev.collab.store.SqliteStore;
+
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -37,10 +40,32 @@ public record Settings(
         int messagesPerSecond,
         Duration authTimeout,
         List<String> trustedProxies,
-        String logLevel) {
+        String logLevel,
+        String logFormat) {
+
+    /** The values of collab.log-format. */
+    public static final List<String> LOG_FORMATS = List.of("text", "json");
 
     public Settings {
-        require(port >= 0 && port <= 65535, "server.port must be 0..65535");
+        if (port < 0 || port > 65535) {
+            throw ConfigError.of("server.port", "must be a port number 0..65535 (0 picks a free one)",
+                    String.valueOf(port));
+        }
+        if (Arrays.stream(SqliteStore.Synchronous.values()).noneMatch(v -> v.name().equals(sqliteSynchronous))) {
+            throw ConfigError.of("collab.sqlite-synchronous", "must be one of NORMAL, FULL, EXTRA, OFF",
+                    sqliteSynchronous);
+        }
+        logLevel = Logging.parseLevel(logLevel).getName();
+        if (!LOG_FORMATS.contains(logFormat)) {
+            throw ConfigError.of("collab.log-format", "must be one of " + String.join(", ", LOG_FORMATS), logFormat);
+        }
+        // HS256 needs a key of at least 256 bits (checked here so a bad secret stops the start before the database)
+        if (authSecret != null && !authSecret.isEmpty()
+                && authSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+            throw ConfigError.of("collab.auth-secret", "must be at least 32 bytes (HS256), or empty for an open"
+                    + " server; it has " + authSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, null);
+        }
+        requireUsableDatabasePath(dbPath);
         require(maxMessageBytes >= 1024, "collab.max-message-bytes must be at least 1024");
         require(outboundQueueBytes >= maxMessageBytes, "collab.outbound-queue-bytes must be >= max-message-bytes");
         require(compactionUpdates >= 2, "collab.compaction-updates must be at least 2");
@@ -54,9 +79,27 @@ public record Settings(
         trustedProxies = List.copyOf(trustedProxies);
     }
 
+    /** {@code message} starts with the YAML key ("collab.x must ..."); the error names its variable first. */
     private static void require(boolean ok, String message) {
         if (!ok) {
-            throw new IllegalArgumentException(message);
+            int space = message.indexOf(' ');
+            throw ConfigError.of(message.substring(0, space), message.substring(space + 1), null);
+        }
+    }
+
+    /** Refuses a database path that cannot be created: an existing ancestor that is not a directory. */
+    private static void requireUsableDatabasePath(Path dbPath) {
+        if (Files.isDirectory(dbPath)) {
+            throw ConfigError.of("collab.db-path", "must name a file, not a directory", dbPath.toString());
+        }
+        for (Path p = dbPath.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                if (!Files.isDirectory(p)) {
+                    throw ConfigError.of("collab.db-path", "must be a path under a directory, but " + p
+                            + " is a file", dbPath.toString());
+                }
+                return;
+            }
         }
     }
 
@@ -96,7 +139,8 @@ public record Settings(
                 parseInt(get, "collab.messages-per-second"),
                 Duration.ofSeconds(parseLong(get, "collab.auth-timeout-seconds")),
                 list(get.apply("collab.trusted-proxies")),
-                get.apply("collab.log-level").toUpperCase(Locale.ROOT));
+                get.apply("collab.log-level"),
+                get.apply("collab.log-format").toLowerCase(Locale.ROOT));
     }
 
     /** server.port -> SERVER_PORT, collab.db-path -> COLLAB_DB_PATH. */
@@ -109,7 +153,17 @@ public record Settings(
     }
 
     private static int parseInt(Function<String, String> get, String key) {
-        return (int) parseLong(get, key);
+        long v = parseLong(get, key);
+        if (v != (int) v) {
+            throw ConfigError.of(key, "is out of range", String.valueOf(v));
+        }
+        return (int) v;
+    }
+
+    /** The environment variables of every key in application.yaml: what the server knows. */
+    public static List<String> variables() {
+        return Config.just(ConfigSources.classpath("application.yaml")).traverse()
+                .filter(Config::isLeaf).map(c -> envName(c.key().toString())).sorted().toList();
     }
 
     private static long parseLong(Function<String, String> get, String key) {
@@ -117,7 +171,7 @@ public record Settings(
         try {
             return Long.parseLong(v);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " (" + envName(key) + ") must be a whole number, got '" + v + "'");
+            throw ConfigError.of(key, "must be a whole number", v);
         }
     }
 
