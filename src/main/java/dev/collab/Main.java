@@ -7,6 +7,7 @@ import dev.collab.config.Logging;
 import dev.collab.config.Settings;
 import dev.collab.config.UnknownVariables;
 import dev.collab.http.AdminService;
+import dev.collab.http.DocumentsService;
 import dev.collab.http.InternalService;
 import dev.collab.http.ObserveService;
 import dev.collab.http.ServerMetrics;
@@ -117,6 +118,8 @@ public final class Main {
                             .register(refusals)
                             .register(new ObserveService(metrics, store))
                             .register(new InternalService(rooms, store, settings.adminToken(), access))
+                            .register(new DocumentsService(rooms, store, settings.adminToken(), access,
+                                    settings.maxMessageBytes()))
                             .update(routing -> webPages(settings, routing)))
                     .addRouting(ws)
                     .build();

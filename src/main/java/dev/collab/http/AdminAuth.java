@@ -16,6 +16,13 @@ final class AdminAuth {
         this.token = token == null ? new byte[0] : token.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** True when the request carries the admin token (never true while none is configured); answers nothing. */
+    boolean matches(ServerRequest req) {
+        String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
+        return token.length > 0 && header.startsWith("Bearer ")
+                && MessageDigest.isEqual(header.substring(7).trim().getBytes(StandardCharsets.UTF_8), token);
+    }
+
     /** True when authorized; otherwise answers 401 (or 503 when no admin token is configured) and returns false. */
     boolean check(ServerRequest req, ServerResponse res) {
         if (token.length == 0) {

@@ -13,7 +13,7 @@ public final class MessageKinds {
     }
 
     /** Every type the JSON protocol knows, both directions; anything else is "other". */
-    private static final Set<String> JSON_TYPES = Set.of("sync", "steps", "update", "awareness", "message", "ping",
+    private static final Set<String> JSON_TYPES = Set.of("sync", "steps", "update", "snapshot", "awareness", "message", "ping",
             "connected", "synced", "conflict", "ack", "error", "pong");
 
     /**

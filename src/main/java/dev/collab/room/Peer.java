@@ -18,6 +18,17 @@ public interface Peer {
     /** Closes this membership (for example when a newer connection takes over the same client id). */
     void close(int code, String reason);
 
+    /**
+     * Ends this membership because the document was deleted, telling the client in its protocol's way that
+     * reconnecting will not bring the document back (so a provider does not silently re-create it).
+     */
+    void documentDeleted();
+
+    /** The authenticated user behind this connection (the token's subject), null when unknown. */
+    default String userId() {
+        return null;
+    }
+
     /** Whether a newer connection with the same client id replaces this one (the JSON protocol's rule). */
     default boolean replacedBySameClientId() {
         return false;

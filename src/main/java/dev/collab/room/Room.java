@@ -63,6 +63,7 @@ public final class Room {
     private final Store store;
     private final RoomSettings settings;
     private final SerialExecutor owner;
+    private final DocumentEvents events;
 
     // ---- owned state: only touched inside owner tasks ----
     private final Set<Peer> peers = new LinkedHashSet<>();              // in join order
@@ -81,14 +82,16 @@ public final class Room {
     private int updatesSinceCompaction;
     private long bytesSinceCompaction;
     private boolean compacting;
+    private boolean deleting;                                          // joins and writes wait for the delete
 
     // ---- shared with the registry and readers ----
     final AtomicInteger pins = new AtomicInteger();                   // connections holding the room
     final AtomicInteger inFlight = new AtomicInteger();               // store writes not yet completed
     private volatile Stats stats;
 
-    Room(String documentId, Store store, RoomSettings settings, Executor pool) {
+    Room(String documentId, Store store, RoomSettings settings, Executor pool, DocumentEvents events) {
         this.documentId = documentId;
+        this.events = events;
         this.store = store;
         this.settings = settings;
         this.owner = new SerialExecutor(pool);
@@ -119,11 +122,15 @@ public final class Room {
                     }
                 }
             }
+            if (deleting) {
+                throw new RefusedException("document-deleting", "the document is being deleted; try again");
+            }
             if (peers.size() >= settings.maxConnectionsPerDocument()) {
                 throw new RefusedException("document-full", "the document already has "
                         + settings.maxConnectionsPerDocument() + " connections");
             }
             peers.add(peer);
+            events.joined(documentId, peer);
             publishStats();
             Joined joined = new Joined(committedVersion, peers.size());
             onJoined.accept(joined);
@@ -142,6 +149,7 @@ public final class Room {
 
     private void removePeer(Peer peer) {
         peers.remove(peer);
+        events.left(documentId, peer);
         List<AwarenessEntry> removed = new ArrayList<>();
         awarenessOwners.entrySet().removeIf(e -> {
             if (e.getValue() != peer) {
@@ -188,6 +196,8 @@ public final class Room {
             outcome.complete(new StepsOutcome.Invalid("not-joined", "this connection is not in the document's room"));
         } else if (!peer.canWrite()) {
             outcome.complete(new StepsOutcome.Invalid("read-only", "this connection may not change the document"));
+        } else if (deleting) {
+            outcome.complete(new StepsOutcome.Invalid("document-deleting", "the document is being deleted"));
         } else if (version < 0 || version > acceptedVersion) {
             outcome.complete(new StepsOutcome.Invalid("invalid-version",
                     "version " + version + " is outside 0.." + committedVersion));
@@ -215,6 +225,7 @@ public final class Room {
             } else {
                 committedVersion = acceptedVersion;
                 publishStats();
+                events.changed(documentId, DocumentEvents.ChangeKind.STEPS, committedVersion, peer.userId());
                 broadcast(new RoomEvent.Steps(version, steps, Collections.nCopies(steps.size(), clientId)));
                 outcome.complete(new StepsOutcome.Accepted(committedVersion));
             }
@@ -241,37 +252,69 @@ public final class Room {
                 if (!peer.canWrite()) {
                     throw new RefusedException("read-only", "this connection may not change the document");
                 }
-                YUpdates.validate(update);
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
                 return;
             }
-            if (YUpdates.isEmpty(update)) {
-                done.complete(null);          // nothing to store or relay (clients send these on connect)
-                return;
-            }
-            long seq = nextSeq++;
-            inFlight.incrementAndGet();
-            store.appendUpdate(documentId, seq, update).whenComplete((ok, error) -> owner.executeQueued(() -> {
-                inFlight.decrementAndGet();
-                if (error != null) {
-                    LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing an update failed", error);
-                    done.completeExceptionally(new RefusedException("storage-failure", "the update could not be stored"));
-                    return;
-                }
-                lastCommittedSeq = seq;
-                unmerged.add(update);
-                storedUpdates++;
-                storedUpdateBytes += update.length;
-                updatesSinceCompaction++;
-                bytesSinceCompaction += update.length;
-                publishStats();
-                broadcast(new RoomEvent.Update(update, peer));
-                done.complete(null);
-                maybeCompact();
-            }));
+            commitUpdate(update, peer, peer.userId(), done);
         });
         return done;
+    }
+
+    /**
+     * A write from outside any connection (a backend through the HTTP API, already authorized): validated,
+     * committed and relayed to every peer exactly like a peer's update.
+     */
+    public CompletableFuture<Void> submitUpdate(byte[] update, String userId) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        owner.execute(() -> {
+            try {
+                ensureLoaded();
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+                return;
+            }
+            commitUpdate(update, null, userId, done);
+        });
+        return done;
+    }
+
+    /** Validates, commits, then relays to every peer but {@code origin} (null: to all); runs in the owner. */
+    private void commitUpdate(byte[] update, Peer origin, String userId, CompletableFuture<Void> done) {
+        try {
+            if (deleting) {
+                throw new RefusedException("document-deleting", "the document is being deleted");
+            }
+            YUpdates.validate(update);
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+            return;
+        }
+        if (YUpdates.isEmpty(update)) {
+            done.complete(null);          // nothing to store or relay (clients send these on connect)
+            return;
+        }
+        long seq = nextSeq++;
+        inFlight.incrementAndGet();
+        store.appendUpdate(documentId, seq, update).whenComplete((ok, error) -> owner.executeQueued(() -> {
+            inFlight.decrementAndGet();
+            if (error != null) {
+                LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing an update failed", error);
+                done.completeExceptionally(new RefusedException("storage-failure", "the update could not be stored"));
+                return;
+            }
+            lastCommittedSeq = seq;
+            unmerged.add(update);
+            storedUpdates++;
+            storedUpdateBytes += update.length;
+            updatesSinceCompaction++;
+            bytesSinceCompaction += update.length;
+            publishStats();
+            events.changed(documentId, DocumentEvents.ChangeKind.YJS, seq, userId);
+            broadcast(new RoomEvent.Update(update, origin));
+            done.complete(null);
+            maybeCompact();
+        }));
     }
 
     /** Sends {@code peer} the room's state vector (the server's sync step 1). */
@@ -335,6 +378,90 @@ public final class Room {
             publishStats();
             maybeCompact();     // updates committed while this compaction ran may already cross the threshold
         }));
+    }
+
+    // ---- ProseMirror snapshots -----------------------------------------------------------------------------
+
+    /**
+     * Stores a client's ProseMirror document at {@code version} (at most the committed version) so readers need
+     * only the steps after it; the store keeps the newest. Refused for read-only peers and future versions.
+     */
+    public CompletableFuture<Void> saveSnapshot(Peer peer, int version, String docJson) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        owner.execute(() -> {
+            try {
+                ensureLoaded();
+                if (!peers.contains(peer)) {
+                    throw new RefusedException("not-joined", "this connection is not in the document's room");
+                }
+                if (!peer.canWrite()) {
+                    throw new RefusedException("read-only", "this connection may not change the document");
+                }
+                if (version < 0 || version > committedVersion) {
+                    throw new RefusedException("invalid-version",
+                            "a snapshot's version must be between 0 and " + committedVersion);
+                }
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+                return;
+            }
+            inFlight.incrementAndGet();
+            store.saveSnapshot(documentId, version, docJson).whenComplete((ok, error) -> owner.executeQueued(() -> {
+                inFlight.decrementAndGet();
+                if (error != null) {
+                    LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": storing a snapshot failed", error);
+                    done.completeExceptionally(new RefusedException("storage-failure", "the snapshot could not be stored"));
+                } else {
+                    done.complete(null);
+                }
+            }));
+        });
+        return done;
+    }
+
+    // ---- deletion ------------------------------------------------------------------------------------------
+
+    /**
+     * Deletes the document: every peer is told and removed, then the stored history is deleted (after every
+     * write already queued); afterwards the room is an empty document. Joins and writes in between are refused.
+     * Completes with whether the document was stored.
+     */
+    public CompletableFuture<Boolean> delete() {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        owner.execute(() -> {
+            deleting = true;
+            for (Peer p : List.copyOf(peers)) {
+                peers.remove(p);
+                events.left(documentId, p);
+                p.documentDeleted();
+            }
+            awareness.clear();
+            awarenessOwners.clear();
+            publishStats();
+            inFlight.incrementAndGet();
+            store.delete(documentId).whenComplete((existed, error) -> owner.executeQueued(() -> {
+                inFlight.decrementAndGet();
+                deleting = false;
+                if (error != null) {
+                    LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": deleting failed", error);
+                    done.completeExceptionally(error);
+                    return;
+                }
+                loaded = false;                  // the next use loads the (now empty) document afresh
+                mergedState = YUpdates.EMPTY_UPDATE;
+                unmerged.clear();
+                committedVersion = 0;
+                acceptedVersion = 0;
+                storedUpdates = 0;
+                storedUpdateBytes = 0;
+                publishStats();
+                if (existed) {
+                    events.deleted(documentId);
+                }
+                done.complete(existed);
+            }));
+        });
+        return done;
     }
 
     // ---- JSON catch-up -------------------------------------------------------------------------------------

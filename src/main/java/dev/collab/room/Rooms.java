@@ -5,6 +5,7 @@ import dev.collab.store.Store;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,17 +24,23 @@ public final class Rooms implements AutoCloseable {
     private final RoomSettings settings;
     private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService timer;
+    private final DocumentEvents events;
 
     public Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer) {
+        this(store, settings, timer, DocumentEvents.NONE);
+    }
+
+    public Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer, DocumentEvents events) {
         this.store = store;
         this.settings = settings;
         this.timer = timer;
+        this.events = events;
     }
 
     /** The document's room, created (and loaded lazily) when absent; pinned until {@link #release}. */
     public Room acquire(String documentId) {
         return rooms.compute(documentId, (id, room) -> {
-            Room r = room == null ? new Room(id, store, settings, pool) : room;
+            Room r = room == null ? new Room(id, store, settings, pool, events) : room;
             r.pins.incrementAndGet();
             return r;
         });
@@ -61,6 +68,15 @@ public final class Rooms implements AutoCloseable {
                 return null;
             });
         }, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Deletes a document, loaded or not: its peers are told and removed, its history deleted; the next
+     * connection starts an empty document. Completes with whether it was stored.
+     */
+    public CompletableFuture<Boolean> delete(String documentId) {
+        Room room = acquire(documentId);
+        return room.delete().whenComplete((existed, error) -> release(room));
     }
 
     /** The room of a document if it is in memory (for admin reads and broadcasts to live rooms). */

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -220,6 +221,85 @@ public final class SqliteStore implements Store {
         });
     }
 
+    /** Metadata columns for {@link #documentInfo}: one row per document, counts from correlated subqueries. */
+    private static final String DOCUMENT_INFO = "SELECT d.id, d.created_at, d.updated_at,"
+            + " (SELECT COALESCE(MAX(version) + 1, 0) FROM pm_steps WHERE document_id = d.id),"
+            + " (SELECT COUNT(*) FROM yjs_updates WHERE document_id = d.id),"
+            + " (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM yjs_updates WHERE document_id = d.id)"
+            + " + (SELECT COALESCE(SUM(LENGTH(CAST(step AS BLOB))), 0) FROM pm_steps WHERE document_id = d.id)"
+            + " FROM documents d";
+
+    private static DocumentInfo documentInfo(ResultSet rs) throws SQLException {
+        return new DocumentInfo(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getInt(4), rs.getInt(5),
+                rs.getLong(6));
+    }
+
+    @Override
+    public Optional<DocumentInfo> document(String documentId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(DOCUMENT_INFO + " WHERE d.id = ?")) {
+                ps.setString(1, documentId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(documentInfo(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<DocumentInfo> documents(String prefix, String afterId, int limit) {
+        return read(c -> {
+            // ids sorting at or after the prefix, matching it: the primary key index serves both bounds
+            try (PreparedStatement ps = c.prepareStatement(DOCUMENT_INFO
+                    + " WHERE d.id >= ? AND d.id > ? AND substr(d.id, 1, ?) = ? ORDER BY d.id LIMIT ?")) {
+                ps.setString(1, prefix);
+                ps.setString(2, afterId == null ? "" : afterId);
+                ps.setInt(3, prefix.length());
+                ps.setString(4, prefix);
+                ps.setInt(5, limit);
+                List<DocumentInfo> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(documentInfo(rs));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public List<String> untouchedSince(long cutoffMillis, int limit) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT id FROM documents WHERE updated_at < ? ORDER BY updated_at LIMIT ?")) {
+                ps.setLong(1, cutoffMillis);
+                ps.setInt(2, limit);
+                List<String> out = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(rs.getString(1));
+                    }
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public Optional<StoredSnapshot> snapshot(String documentId) {
+        return read(c -> {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT version, doc FROM pm_snapshots WHERE document_id = ?")) {
+                ps.setString(1, documentId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(new StoredSnapshot(rs.getInt(1), rs.getString(2)))
+                            : Optional.empty();
+                }
+            }
+        });
+    }
+
     @Override
     public boolean isHealthy() {
         if (closed || !writerThread.isAlive()) {
@@ -285,6 +365,35 @@ public final class SqliteStore implements Store {
         });
     }
 
+    @Override
+    public CompletableFuture<Void> saveSnapshot(String documentId, int version, String docJson) {
+        return submit(c -> {
+            PreparedStatement ps = c.prepareStatement("INSERT INTO pm_snapshots(document_id, version, doc, created_at)"
+                    + " VALUES (?, ?, ?, ?) ON CONFLICT(document_id) DO UPDATE SET version = excluded.version,"
+                    + " doc = excluded.doc, created_at = excluded.created_at WHERE excluded.version >= version");
+            ps.setString(1, documentId);
+            ps.setInt(2, version);
+            ps.setString(3, docJson);
+            ps.setLong(4, System.currentTimeMillis());
+            ps.executeUpdate();
+        });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> delete(String documentId) {
+        boolean[] existed = new boolean[1];
+        return submit(c -> {
+            for (String table : List.of("pm_snapshots", "yjs_updates", "pm_steps")) {
+                PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE document_id = ?");
+                ps.setString(1, documentId);
+                ps.executeUpdate();
+            }
+            PreparedStatement ps = c.prepareStatement("DELETE FROM documents WHERE id = ?");
+            ps.setString(1, documentId);
+            existed[0] = ps.executeUpdate() > 0;
+        }).thenApply(ignored -> existed[0]);
+    }
+
     private static void insertUpdate(WriterStatements c, String documentId, long seq, byte[] data) throws SQLException {
         PreparedStatement ps = c.prepareStatement(
                 "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)");
@@ -295,10 +404,14 @@ public final class SqliteStore implements Store {
         ps.executeUpdate();
     }
 
+    /** Creates the document row on its first change, and records the time of every change. */
     private static void ensureDocument(WriterStatements c, String documentId) throws SQLException {
-        PreparedStatement ps = c.prepareStatement("INSERT OR IGNORE INTO documents(id, created_at) VALUES (?, ?)");
+        PreparedStatement ps = c.prepareStatement("INSERT INTO documents(id, created_at, updated_at) VALUES (?, ?, ?)"
+                + " ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at");
+        long now = System.currentTimeMillis();
         ps.setString(1, documentId);
-        ps.setLong(2, System.currentTimeMillis());
+        ps.setLong(2, now);
+        ps.setLong(3, now);
         ps.executeUpdate();
     }
 

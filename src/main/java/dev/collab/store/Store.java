@@ -1,6 +1,7 @@
 package dev.collab.store;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -22,7 +23,40 @@ public interface Store extends AutoCloseable {
     record StoredUpdate(long seq, byte[] data) {
     }
 
+    /**
+     * A stored document's metadata. {@code bytes} counts the stored history: Yjs update bytes plus the steps'
+     * JSON. Times are epoch milliseconds: {@code createdAt} of the first stored change, {@code updatedAt} of the
+     * latest update or step (compaction and snapshots are not changes).
+     */
+    record DocumentInfo(String documentId, long createdAt, long updatedAt, int stepVersion, int updateCount,
+                        long bytes) {
+        /** {@code yjs}, {@code steps} or {@code empty} (a document whose history holds nothing). */
+        public String kind() {
+            return stepVersion > 0 ? "steps" : updateCount > 0 ? "yjs" : "empty";
+        }
+    }
+
+    /** A client's ProseMirror document (JSON) at step {@code version}. */
+    record StoredSnapshot(int version, String docJson) {
+    }
+
     DocumentHead head(String documentId);
+
+    /** The document's metadata; empty when it was never written (or was deleted). */
+    Optional<DocumentInfo> document(String documentId);
+
+    /**
+     * Stored documents whose id starts with {@code prefix} ("" = all) and sorts after {@code afterId} (null =
+     * from the start), in id order (Java's String order on the id's UTF-16 units matches SQLite's for ids
+     * without surrogates), at most {@code limit}.
+     */
+    List<DocumentInfo> documents(String prefix, String afterId, int limit);
+
+    /** Ids of documents whose last change is older than {@code cutoffMillis}, oldest first, at most {@code limit}. */
+    List<String> untouchedSince(long cutoffMillis, int limit);
+
+    /** The newest stored snapshot of the document, if any. */
+    Optional<StoredSnapshot> snapshot(String documentId);
 
     /** Steps with version >= {@code fromVersion}, in version order, at most {@code limit}. */
     List<StoredStep> stepsSince(String documentId, int fromVersion, int limit);
@@ -44,6 +78,18 @@ public interface Store extends AutoCloseable {
      * transaction. Updates after {@code upToSeq} are untouched, so appends racing with compaction are kept.
      */
     CompletableFuture<Void> compact(String documentId, long upToSeq, byte[] merged);
+
+    /**
+     * Stores a snapshot unless one with a higher version is stored already (the newest wins; an equal version
+     * replaces). The caller checks that {@code version} is not ahead of the document.
+     */
+    CompletableFuture<Void> saveSnapshot(String documentId, int version, String docJson);
+
+    /**
+     * Deletes the document and all its history (updates, steps, snapshot), after every write queued before it.
+     * Completes with true when the document existed.
+     */
+    CompletableFuture<Boolean> delete(String documentId);
 
     /** True when the database answers a trivial query (readiness). */
     boolean isHealthy();

@@ -26,6 +26,8 @@ public final class Connection {
     public static final int CLOSE_TOO_BIG = 1009;
     public static final int CLOSE_INTERNAL = 1011;
     public static final int CLOSE_TRY_AGAIN_LATER = 1013;
+    /** The document was deleted: in the 4400-4499 range y-websocket's provider takes as final (no reconnect). */
+    public static final int CLOSE_DOCUMENT_DELETED = 4404;
 
     private sealed interface Outbound {
         int size();

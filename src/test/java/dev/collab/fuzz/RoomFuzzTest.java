@@ -76,6 +76,11 @@ class RoomFuzzTest {
         public void close(int code, String reason) {
             throw new AssertionError(id + " was closed by the room: " + code + " " + reason);
         }
+
+        @Override
+        public void documentDeleted() {
+            throw new AssertionError(id + " was told its document was deleted");
+        }
     }
 
     @BeforeEach

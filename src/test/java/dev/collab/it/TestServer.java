@@ -68,7 +68,25 @@ final class TestServer implements AutoCloseable {
         if (authorization != null) {
             req.header("Authorization", authorization);
         }
-        HttpResponse<String> res = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
+        return reply(http.send(req.build(), HttpResponse.BodyHandlers.ofString()));
+    }
+
+    /** Any method, with an optional binary body; {@code authorization} null sends none. */
+    Reply request(String method, String path, String authorization, byte[] body) throws Exception {
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+                .timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (authorization != null) {
+            req.header("Authorization", authorization);
+        }
+        if (body != null) {
+            req.header("Content-Type", "application/octet-stream");
+        }
+        return reply(http.send(req.build(), HttpResponse.BodyHandlers.ofString()));
+    }
+
+    private static Reply reply(HttpResponse<String> res) {
         JsonStructure body = null;
         boolean json = res.headers().firstValue("content-type").orElse("").startsWith("application/json");
         if (json) {

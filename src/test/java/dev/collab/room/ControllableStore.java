@@ -3,6 +3,7 @@ package dev.collab.room;
 import dev.collab.store.Store;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -66,6 +67,37 @@ final class ControllableStore implements Store {
     @Override
     public CompletableFuture<Void> compact(String documentId, long upToSeq, byte[] merged) {
         return write(() -> delegate.compact(documentId, upToSeq, merged));
+    }
+
+    @Override
+    public Optional<DocumentInfo> document(String documentId) {
+        return delegate.document(documentId);
+    }
+
+    @Override
+    public List<DocumentInfo> documents(String prefix, String afterId, int limit) {
+        return delegate.documents(prefix, afterId, limit);
+    }
+
+    @Override
+    public List<String> untouchedSince(long cutoffMillis, int limit) {
+        return delegate.untouchedSince(cutoffMillis, limit);
+    }
+
+    @Override
+    public Optional<StoredSnapshot> snapshot(String documentId) {
+        return delegate.snapshot(documentId);
+    }
+
+    @Override
+    public CompletableFuture<Void> saveSnapshot(String documentId, int version, String docJson) {
+        return write(() -> delegate.saveSnapshot(documentId, version, docJson));
+    }
+
+    @Override
+    public CompletableFuture<Boolean> delete(String documentId) {
+        return failWrites ? CompletableFuture.failedFuture(new StoreException("injected write failure", null))
+                : gate.thenCompose(ignored -> delegate.delete(documentId));
     }
 
     @Override

@@ -52,6 +52,12 @@ final class RecordingPeer implements Peer {
         closed.complete(new Closed(code, reason));
     }
 
+    /** Recorded as a close with code 0 (the room knows no close codes). */
+    @Override
+    public void documentDeleted() {
+        closed.complete(new Closed(0, "document deleted"));
+    }
+
     @Override
     public boolean replacedBySameClientId() {
         return replacedBySameClientId;

@@ -122,7 +122,8 @@ final class HocuspocusSession implements ProtocolHandler {
             connection.sendBinary(HocuspocusCodec.permissionDenied(name, granted.reason()));
             return;
         }
-        DocumentPeer doc = new DocumentPeer(name, documentId, granted.canWrite() ? Scope.READ_WRITE : Scope.READONLY);
+        DocumentPeer doc = new DocumentPeer(name, documentId, granted.canWrite() ? Scope.READ_WRITE : Scope.READONLY,
+                granted.userId());
         documents.put(name, doc);
         authenticatedOnce = true;
         doc.open();
@@ -162,10 +163,12 @@ final class HocuspocusSession implements ProtocolHandler {
         private final String name;
         private final String documentId;
         private final Scope scope;
+        private final String userId;
         private final AtomicReference<Room> room = new AtomicReference<>();
 
-        DocumentPeer(String name, String documentId, Scope scope) {
+        DocumentPeer(String name, String documentId, Scope scope, String userId) {
             this.name = name;
+            this.userId = userId;
             this.documentId = documentId;
             this.scope = scope;
         }
@@ -264,6 +267,22 @@ final class HocuspocusSession implements ProtocolHandler {
             connection.sendBinary(HocuspocusCodec.close(name, reason));
             leave();
             documents.remove(name);
+        }
+
+        /**
+         * Permission denied for this document only (the socket may carry others): the provider emits
+         * {@code authenticationFailed} with the reason and, unauthenticated, sends nothing more for it.
+         */
+        @Override
+        public void documentDeleted() {
+            connection.sendBinary(HocuspocusCodec.permissionDenied(name, "document deleted"));
+            leave();
+            documents.remove(name, this);
+        }
+
+        @Override
+        public String userId() {
+            return userId;
         }
 
         @Override

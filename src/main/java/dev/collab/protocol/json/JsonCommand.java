@@ -11,6 +11,9 @@ sealed interface JsonCommand {
     /** ProseMirror steps based on {@code version}, each as JSON text. */
     record Steps(int version, List<String> steps) implements JsonCommand { }
 
+    /** The ProseMirror document (JSON text) at step {@code version}; {@code idJson} is echoed in the ack. */
+    record Snapshot(int version, String docJson, String idJson) implements JsonCommand { }
+
     /** A Yjs update; {@code idJson} (JSON text, may be null) is echoed in the ack. */
     record Update(byte[] update, String idJson) implements JsonCommand { }
 

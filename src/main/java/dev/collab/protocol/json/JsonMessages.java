@@ -36,6 +36,7 @@ final class JsonMessages {
             case "sync" -> sync(msg, connectionDocumentId);
             case "steps" -> steps(msg, connectionDocumentId);
             case "update" -> update(msg, connectionDocumentId);
+            case "snapshot" -> snapshot(msg);
             case "awareness" -> awareness(msg);
             case "message" -> message(msg);
             case "ping" -> new JsonCommand.Ping();
@@ -87,6 +88,16 @@ final class JsonMessages {
         byte[] update = base64(msg, "update");
         JsonValue id = msg.get("id");
         return new JsonCommand.Update(update, id == null ? null : id.toString());
+    }
+
+    private static JsonCommand.Snapshot snapshot(JsonObject msg) throws JsonProtocolException {
+        int version = version(msg);
+        JsonValue doc = required(msg, "doc");
+        if (!(doc instanceof JsonObject docObject) || !(docObject.get("type") instanceof JsonString)) {
+            throw new JsonProtocolException("invalid-field", "\"doc\" must be a ProseMirror document (an object with a \"type\")");
+        }
+        JsonValue id = msg.get("id");
+        return new JsonCommand.Snapshot(version, doc.toString(), id == null ? null : id.toString());
     }
 
     private static JsonCommand.Awareness awareness(JsonObject msg) throws JsonProtocolException {

@@ -50,8 +50,8 @@ public final class JsonProtocol implements ProtocolHandler.Factory {
         String documentId = request.param("documentId").orElseThrow();
         String clientId = request.param("clientID").filter(s -> !s.isEmpty())
                 .orElseGet(() -> "c-" + UUID.randomUUID().toString().substring(0, 18));
-        boolean canWrite = access.check(request.param("token").orElse(null), documentId).canWrite();
-        return new JsonSession(connection, rooms, documentId, clientId, canWrite);
+        Access granted = access.check(request.param("token").orElse(null), documentId);
+        return new JsonSession(connection, rooms, documentId, clientId, granted.canWrite(), granted.userId());
     }
 
     @Override

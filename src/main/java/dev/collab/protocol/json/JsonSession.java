@@ -21,10 +21,13 @@ final class JsonSession implements ProtocolHandler, Peer {
     private final String documentId;
     private final String clientId;
     private final boolean canWrite;
+    private final String userId;
     private Room room;
 
-    JsonSession(Connection connection, Rooms rooms, String documentId, String clientId, boolean canWrite) {
+    JsonSession(Connection connection, Rooms rooms, String documentId, String clientId, boolean canWrite,
+                String userId) {
         this.connection = connection;
+        this.userId = userId;
         this.rooms = rooms;
         this.documentId = documentId;
         this.clientId = clientId;
@@ -90,11 +93,15 @@ final class JsonSession implements ProtocolHandler, Peer {
                         if (error != null) {
                             reportFailure(error);
                         } else {
-                            JsonOut ack = JsonOut.object().field("type", "ack");
-                            if (update.idJson() != null) {
-                                ack.raw("id", update.idJson());
-                            }
-                            connection.sendText(ack.end());
+                            sendAck(update.idJson());
+                        }
+                    });
+            case JsonCommand.Snapshot snapshot -> room.saveSnapshot(this, snapshot.version(), snapshot.docJson())
+                    .whenComplete((ok, error) -> {
+                        if (error != null) {
+                            reportFailure(error);
+                        } else {
+                            sendAck(snapshot.idJson());
                         }
                     });
             case JsonCommand.Awareness awareness -> room.setJsonAwareness(this, awareness.stateJson());
@@ -103,6 +110,14 @@ final class JsonSession implements ProtocolHandler, Peer {
                     message.toClientId());
             case JsonCommand.Ping ping -> connection.sendText("{\"type\":\"pong\"}");
         }
+    }
+
+    private void sendAck(String idJson) {
+        JsonOut ack = JsonOut.object().field("type", "ack");
+        if (idJson != null) {
+            ack.raw("id", idJson);
+        }
+        connection.sendText(ack.end());
     }
 
     private void reportFailure(Throwable error) {
@@ -159,6 +174,16 @@ final class JsonSession implements ProtocolHandler, Peer {
     @Override
     public void close(int code, String reason) {
         connection.close(code, reason);
+    }
+
+    @Override
+    public void documentDeleted() {
+        connection.close(Connection.CLOSE_DOCUMENT_DELETED, "document deleted");
+    }
+
+    @Override
+    public String userId() {
+        return userId;
     }
 
     @Override

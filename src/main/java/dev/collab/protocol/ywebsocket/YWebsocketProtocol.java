@@ -46,8 +46,8 @@ public final class YWebsocketProtocol implements ProtocolHandler.Factory {
     @Override
     public ProtocolHandler create(UpgradeRequest request, Connection connection) {
         String documentId = documentId(request);
-        boolean canWrite = access.check(request.param("token").orElse(null), documentId).canWrite();
-        return new YWebsocketSession(connection, rooms, documentId, canWrite);
+        Access granted = access.check(request.param("token").orElse(null), documentId);
+        return new YWebsocketSession(connection, rooms, documentId, granted.canWrite(), granted.userId());
     }
 
     @Override

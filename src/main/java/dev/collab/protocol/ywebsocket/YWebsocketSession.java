@@ -24,11 +24,13 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     private final Rooms rooms;
     private final String documentId;
     private final boolean canWrite;
+    private final String userId;
     private Room room;
     private boolean loggedReadOnly;
 
-    YWebsocketSession(Connection connection, Rooms rooms, String documentId, boolean canWrite) {
+    YWebsocketSession(Connection connection, Rooms rooms, String documentId, boolean canWrite, String userId) {
         this.connection = connection;
+        this.userId = userId;
         this.rooms = rooms;
         this.documentId = documentId;
         this.canWrite = canWrite;
@@ -141,6 +143,17 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     @Override
     public void close(int code, String reason) {
         connection.close(code, reason);
+    }
+
+    @Override
+    public void documentDeleted() {
+        // y-websocket's provider stops reconnecting on 4400-4499 and emits 'closed' with the code and reason
+        connection.close(Connection.CLOSE_DOCUMENT_DELETED, "document deleted");
+    }
+
+    @Override
+    public String userId() {
+        return userId;
     }
 
     @Override
