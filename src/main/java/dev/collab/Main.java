@@ -22,10 +22,10 @@ import dev.collab.transport.CannotListen;
 import dev.collab.transport.ConnectionManager;
 import dev.collab.transport.TransportLimits;
 import dev.collab.transport.UpgradeRefusals;
+import dev.collab.transport.WsEndpoints;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.staticcontent.StaticContentService;
 import io.helidon.webserver.websocket.WsConfig;
-import io.helidon.webserver.websocket.WsRouting;
 
 import java.time.Clock;
 import java.util.concurrent.Executors;
@@ -101,10 +101,10 @@ public final class Main {
                     settings.maxDocumentsPerSocket(), HocuspocusLimits.DEFAULT.maxPendingFrames(),
                     HocuspocusLimits.DEFAULT.maxPendingBytes()), access);
             String yWebsocketPath = YWebsocketProtocol.PREFIX + "*";
-            WsRouting.Builder ws = WsRouting.builder()
-                    .endpoint(JsonProtocol.PATH, connections.endpoint("json", json))
-                    .endpoint(yWebsocketPath, connections.endpoint("y-websocket", yWebsocket))
-                    .endpoint(HocuspocusProtocol.PATH, connections.endpoint("hocuspocus", hocuspocus));
+            WsEndpoints ws = new WsEndpoints()
+                    .add(JsonProtocol.PATH, connections.endpoint("json", json))
+                    .add(yWebsocketPath, connections.endpoint("y-websocket", yWebsocket))
+                    .add(HocuspocusProtocol.PATH, connections.endpoint("hocuspocus", hocuspocus));
             UpgradeRefusals refusals = new UpgradeRefusals(connections).add(JsonProtocol.PATH, json)
                     .add(yWebsocketPath, yWebsocket).add(HocuspocusProtocol.PATH, hocuspocus);
             WebServer web = WebServer.builder()
@@ -114,6 +114,7 @@ public final class Main {
                     .connectionOptions(o -> o.tcpNoDelay(true))
                     .shutdownHook(false)
                     .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.maxMessageBytes()).build())
+                    .addProtocol(ws)
                     .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken()))
                             .register(refusals)
                             .register(new ObserveService(metrics, store))
@@ -121,7 +122,6 @@ public final class Main {
                             .register(new DocumentsService(rooms, store, settings.adminToken(), access,
                                     settings.maxMessageBytes()))
                             .update(routing -> webPages(settings, routing)))
-                    .addRouting(ws)
                     .build();
             startListening(web, settings, () -> {
                 connections.close();

@@ -8,7 +8,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One WebSocket connection's outbound side. Helidon 4.3's {@code WsSession.send} is not thread-safe, so every
+ * One WebSocket connection's outbound side. Helidon's {@code WsSession.send} writes while holding the session's
+ * lock (4.5), so a sender would wait for a client that does not read; instead every
  * frame (messages, pings, pongs, the close) goes through one bounded queue with a single drainer at a time: a
  * virtual thread started when something is queued and the connection is idle, which sends everything queued and
  * ends. So an idle connection holds no writer thread, a busy one pays one hand-off per burst rather than per

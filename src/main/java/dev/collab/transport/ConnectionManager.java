@@ -15,7 +15,7 @@ import java.util.function.Supplier;
 
 /**
  * Owns every open connection: creates WebSocket endpoints for the protocols, applies the limits every protocol
- * shares ({@link TransportLimits}), pings idle connections (Helidon 4.3 neither pings nor answers pings), drops
+ * shares ({@link TransportLimits}), pings idle connections (Helidon 4.5 neither pings nor answers pings), drops
  * connections that stopped answering, and counts them.
  */
 public final class ConnectionManager implements AutoCloseable {

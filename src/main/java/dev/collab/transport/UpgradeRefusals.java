@@ -13,8 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * HTTP answers on the WebSocket paths. When a protocol refuses an upgrade, Helidon 4.3 routes the request as plain
- * HTTP (which would be a bare 404); this re-runs the protocol's check and answers with its status and reason.
+ * HTTP answers on the WebSocket paths. A refused upgrade is not upgraded ({@link WsUpgrader}) and reaches here as
+ * plain HTTP; this re-runs the check and answers with its status and reason.
  * A plain GET that is no upgrade attempt gets 426 Upgrade Required.
  */
 public final class UpgradeRefusals implements HttpService {

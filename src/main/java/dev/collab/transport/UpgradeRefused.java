@@ -3,8 +3,8 @@ package dev.collab.transport;
 import io.helidon.websocket.WsUpgradeException;
 
 /**
- * A refused WebSocket upgrade with the HTTP status to answer. Helidon 4.3 turns any refused upgrade into a plain
- * HTTP request, so {@link UpgradeRefusals} answers it with this status and reason.
+ * A refused WebSocket upgrade with the HTTP status to answer: the request goes on as plain HTTP, where
+ * {@link UpgradeRefusals} answers it with this status and reason.
  */
 public final class UpgradeRefused extends WsUpgradeException {
     private final int status;

@@ -55,7 +55,7 @@ final class WsEndpoint implements WsListener {
     @Override
     public void onOpen(WsSession session) {
         connection = manager.register(protocol, factory, session.socketContext().remotePeer().host(), request);
-        // Helidon 4.3 may never call onClose/onError when a client just drops, but this reader thread ends then:
+        // Helidon (4.5 too) never calls onClose/onError when a client just drops, but this reader thread ends then:
         // the connection manager's liveness sweep watches it and cleans up on that path too
         connection.start(session, Thread.currentThread());
         int perSecond = manager.limits().messagesPerSecond();

@@ -1,0 +1,46 @@
+package dev.collab.transport;
+
+import io.helidon.webserver.spi.ProtocolConfig;
+import io.helidon.websocket.WsListener;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * The server's WebSocket paths, handed to Helidon as a protocol configuration so that {@link WsUpgradeProvider}
+ * (found by Helidon through the service loader) can take over the HTTP/1.1 upgrade. A path ending in {@code *}
+ * matches every path with that prefix.
+ */
+public final class WsEndpoints implements ProtocolConfig {
+    static final String TYPE = "collab-websocket";
+
+    record Endpoint(String path, boolean prefix, Supplier<WsListener> listeners) {
+        boolean matches(String requestPath) {
+            return prefix ? requestPath.startsWith(path) : requestPath.equals(path);
+        }
+    }
+
+    private final List<Endpoint> endpoints = new ArrayList<>();
+
+    public WsEndpoints add(String path, Supplier<WsListener> listeners) {
+        boolean prefix = path.endsWith("*");
+        endpoints.add(new Endpoint(prefix ? path.substring(0, path.length() - 1) : path, prefix, listeners));
+        return this;
+    }
+
+    Optional<Endpoint> find(String requestPath) {
+        return endpoints.stream().filter(e -> e.matches(requestPath)).findFirst();
+    }
+
+    @Override
+    public String name() {
+        return TYPE;
+    }
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+}
