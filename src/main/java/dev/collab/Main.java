@@ -17,7 +17,7 @@ import dev.collab.protocol.json.JsonProtocol;
 import dev.collab.protocol.ywebsocket.YWebsocketProtocol;
 import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
-import dev.collab.store.SqliteStore;
+import dev.collab.store.Store;
 import dev.collab.transport.CannotListen;
 import dev.collab.transport.ConnectionManager;
 import dev.collab.transport.TransportLimits;
@@ -76,14 +76,13 @@ public final class Main {
     }
 
     /** A running server: the web server, rooms, connections and store, stopped in reverse order. */
-    public record CollabServer(WebServer web, ConnectionManager connections, Rooms rooms, SqliteStore store,
+    public record CollabServer(WebServer web, ConnectionManager connections, Rooms rooms, Store store,
                                ScheduledExecutorService timer) {
 
         public static CollabServer start(Settings settings) {
             CannotListen.probe(settings.host(), settings.port());      // before the database is opened
             ServerMetrics metrics = new ServerMetrics();
-            SqliteStore store = SqliteStore.open(settings.dbPath(),
-                    SqliteStore.Synchronous.valueOf(settings.sqliteSynchronous()), 4, metrics::storeCommit);
+            Store store = StoreFactory.open(settings, metrics::storeCommit);
             ScheduledExecutorService timer = Executors.newScheduledThreadPool(1,
                     Thread.ofPlatform().name("collab-timer").daemon().factory());
             Rooms rooms = new Rooms(store, new RoomSettings(settings.roomIdleUnload(), settings.compactionUpdates(),

@@ -3,7 +3,7 @@ package dev.collab.config;
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 
-import dev.collab.store.SqliteStore;
+import dev.collab.store.sqlite.SqliteStore;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -21,6 +21,8 @@ import java.util.function.Supplier;
  * One document's room: its peers, awareness, Yjs state and ProseMirror step head, whatever protocol the peers
  * speak. Every method hands its work to the room's single owner task, so the state below is touched by one
  * task at a time and needs no locks. Changes are committed to the store before anyone is told about them.
+ * Blocking store reads (the load, a JSON catch-up) run on the pool, never inside the owner task, so a slow read
+ * stalls nobody; what the room is asked meanwhile waits for the read in order.
  */
 public final class Room {
     private static final System.Logger LOG = System.getLogger(Room.class.getName());
@@ -63,6 +65,7 @@ public final class Room {
     private final Store store;
     private final RoomSettings settings;
     private final SerialExecutor owner;
+    private final Executor reads;
     private final DocumentEvents events;
 
     // ---- owned state: only touched inside owner tasks ----
@@ -70,10 +73,13 @@ public final class Room {
     private final Map<Long, AwarenessEntry> awareness = new HashMap<>();
     private final Map<Long, Peer> awarenessOwners = new HashMap<>();
     private final ArrayDeque<Runnable> waitingForSteps = new ArrayDeque<>();     // submissions behind a commit
+    private final ArrayDeque<WaitingForLoad> waitingForLoad = new ArrayDeque<>();
+    private final Map<Peer, List<Object>> heldForCatchUp = new HashMap<>();   // events (and catch-ups) in order
     private boolean loaded;
+    private boolean loading;
+    private int loadGeneration;                                        // a delete makes a running load stale
     private int committedVersion;
     private int acceptedVersion;                                       // committed + in flight
-    private long nextSeq;
     private long lastCommittedSeq;
     private byte[] mergedState = YUpdates.EMPTY_UPDATE;                // all committed updates but `unmerged`
     private final List<byte[]> unmerged = new ArrayList<>();          // committed after mergedState
@@ -95,6 +101,7 @@ public final class Room {
         this.store = store;
         this.settings = settings;
         this.owner = new SerialExecutor(pool);
+        this.reads = pool;
         this.stats = new Stats(documentId, 0, 0, 0, 0);
     }
 
@@ -140,16 +147,18 @@ public final class Room {
 
     /** Removes the peer and broadcasts the removal of its awareness states; safe to call more than once. */
     public void leave(Peer peer) {
-        owner.execute(() -> {
+        // behind a join still waiting for the load, like every other request
+        owner.execute(() -> whenLoaded(() -> {
             if (peers.contains(peer)) {
                 removePeer(peer);
             }
-        });
+        }, failure -> { }));
     }
 
     private void removePeer(Peer peer) {
         peers.remove(peer);
         events.left(documentId, peer);
+        heldForCatchUp.remove(peer);
         List<AwarenessEntry> removed = new ArrayList<>();
         awarenessOwners.entrySet().removeIf(e -> {
             if (e.getValue() != peer) {
@@ -179,15 +188,8 @@ public final class Room {
      */
     public CompletableFuture<StepsOutcome> submitSteps(Peer peer, int version, List<String> steps) {
         CompletableFuture<StepsOutcome> outcome = new CompletableFuture<>();
-        owner.execute(() -> {
-            try {
-                ensureLoaded();
-            } catch (RuntimeException e) {
-                outcome.completeExceptionally(e);
-                return;
-            }
-            judgeSteps(peer, version, steps, outcome);
-        });
+        owner.execute(() -> whenLoaded(() -> judgeSteps(peer, version, steps, outcome),
+                outcome::completeExceptionally));
         return outcome;
     }
 
@@ -243,21 +245,17 @@ public final class Room {
      */
     public CompletableFuture<Void> submitUpdate(Peer peer, byte[] update) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        owner.execute(() -> {
-            try {
-                ensureLoaded();
-                if (!peers.contains(peer)) {
-                    throw new RefusedException("not-joined", "this connection is not in the document's room");
-                }
-                if (!peer.canWrite()) {
-                    throw new RefusedException("read-only", "this connection may not change the document");
-                }
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
-                return;
+        owner.execute(() -> whenLoaded(() -> {
+            if (!peers.contains(peer)) {
+                done.completeExceptionally(new RefusedException("not-joined",
+                        "this connection is not in the document's room"));
+            } else if (!peer.canWrite()) {
+                done.completeExceptionally(new RefusedException("read-only",
+                        "this connection may not change the document"));
+            } else {
+                commitUpdate(update, peer, peer.userId(), done);
             }
-            commitUpdate(update, peer, peer.userId(), done);
-        });
+        }, done::completeExceptionally));
         return done;
     }
 
@@ -267,15 +265,7 @@ public final class Room {
      */
     public CompletableFuture<Void> submitUpdate(byte[] update, String userId) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        owner.execute(() -> {
-            try {
-                ensureLoaded();
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
-                return;
-            }
-            commitUpdate(update, null, userId, done);
-        });
+        owner.execute(() -> whenLoaded(() -> commitUpdate(update, null, userId, done), done::completeExceptionally));
         return done;
     }
 
@@ -294,16 +284,15 @@ public final class Room {
             done.complete(null);          // nothing to store or relay (clients send these on connect)
             return;
         }
-        long seq = nextSeq++;
         inFlight.incrementAndGet();
-        store.appendUpdate(documentId, seq, update).whenComplete((ok, error) -> owner.executeQueued(() -> {
+        store.appendUpdate(documentId, update).whenComplete((seq, error) -> owner.executeQueued(() -> {
             inFlight.decrementAndGet();
             if (error != null) {
                 LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing an update failed", error);
                 done.completeExceptionally(new RefusedException("storage-failure", "the update could not be stored"));
                 return;
             }
-            lastCommittedSeq = seq;
+            lastCommittedSeq = Math.max(lastCommittedSeq, seq);
             unmerged.add(update);
             storedUpdates++;
             storedUpdateBytes += update.length;
@@ -319,12 +308,12 @@ public final class Room {
 
     /** Sends {@code peer} the room's state vector (the server's sync step 1). */
     public void sendStateVector(Peer peer) {
-        run(peer, () -> peer.deliver(new RoomEvent.SyncStep1(YUpdates.stateVector(state()))));
+        run(peer, () -> deliver(peer, new RoomEvent.SyncStep1(YUpdates.stateVector(state()))));
     }
 
     /** Answers a client's sync step 1: what its state vector lacks (sync step 2). */
     public void answerSyncStep1(Peer peer, byte[] clientStateVector) {
-        run(peer, () -> peer.deliver(new RoomEvent.SyncStep2(diffFor(clientStateVector))));
+        run(peer, () -> deliver(peer, new RoomEvent.SyncStep2(diffFor(clientStateVector))));
     }
 
     /** The merged stored state, or what {@code stateVector} lacks; for HTTP readers. */
@@ -388,9 +377,8 @@ public final class Room {
      */
     public CompletableFuture<Void> saveSnapshot(Peer peer, int version, String docJson) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        owner.execute(() -> {
+        owner.execute(() -> whenLoaded(() -> {
             try {
-                ensureLoaded();
                 if (!peers.contains(peer)) {
                     throw new RefusedException("not-joined", "this connection is not in the document's room");
                 }
@@ -415,7 +403,7 @@ public final class Room {
                     done.complete(null);
                 }
             }));
-        });
+        }, done::completeExceptionally));
         return done;
     }
 
@@ -448,6 +436,7 @@ public final class Room {
                     return;
                 }
                 loaded = false;                  // the next use loads the (now empty) document afresh
+                loadGeneration++;
                 mergedState = YUpdates.EMPTY_UPDATE;
                 unmerged.clear();
                 committedVersion = 0;
@@ -471,27 +460,74 @@ public final class Room {
      * the Yjs state it lacks (skipped when empty), the awareness states, then {@link RoomEvent.Synced}.
      */
     public void catchUp(Peer peer, Integer sinceVersion, byte[] stateVector) {
-        run(peer, () -> {
-            if (sinceVersion != null && sinceVersion < committedVersion) {
-                int from = sinceVersion;
-                while (from < committedVersion) {
-                    List<Store.StoredStep> batch = store.stepsSince(documentId, from,
-                            Math.min(settings.stepsBatch(), committedVersion - from));
-                    if (batch.isEmpty()) {
-                        break;
+        run(peer, () -> startCatchUp(peer, sinceVersion, stateVector));
+    }
+
+    private void startCatchUp(Peer peer, Integer sinceVersion, byte[] stateVector) {
+        if (heldForCatchUp.containsKey(peer)) {
+            // a catch-up is reading for this peer: this one follows it, in order
+            heldForCatchUp.get(peer).add((Runnable) () -> startCatchUp(peer, sinceVersion, stateVector));
+            return;
+        }
+        if (sinceVersion == null || sinceVersion >= committedVersion) {
+            finishCatchUp(peer, stateVector);
+            return;
+        }
+        int target = committedVersion;
+        // events for the peer wait behind the steps being read, so it sees every version in order
+        heldForCatchUp.put(peer, new ArrayList<>());
+        CompletableFuture.supplyAsync(() -> readSteps(sinceVersion, target), reads)
+                .whenComplete((steps, error) -> owner.executeQueued(() -> {
+                    List<Object> held = heldForCatchUp.remove(peer);
+                    if (held == null) {
+                        return;     // the peer left meanwhile
                     }
-                    peer.deliver(new RoomEvent.Steps(from, batch.stream().map(Store.StoredStep::stepJson).toList(),
-                            batch.stream().map(Store.StoredStep::clientId).toList()));
-                    from += batch.size();
-                }
+                    if (error != null) {
+                        LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": reading steps for a catch-up"
+                                + " failed", error);
+                    } else {
+                        steps.forEach(peer::deliver);
+                    }
+                    for (int i = 0; i < held.size(); i++) {
+                        if (held.get(i) instanceof RoomEvent event) {
+                            peer.deliver(event);
+                        } else {
+                            ((Runnable) held.get(i)).run();
+                            List<Object> again = heldForCatchUp.get(peer);
+                            if (again != null) {
+                                again.addAll(held.subList(i + 1, held.size()));
+                                return;
+                            }
+                        }
+                    }
+                    if (error == null) {
+                        finishCatchUp(peer, stateVector);
+                    }
+                }));
+    }
+
+    /** Steps {@code from..to-1} from the store, in batches; runs on the pool. */
+    private List<RoomEvent.Steps> readSteps(int from, int to) {
+        List<RoomEvent.Steps> out = new ArrayList<>();
+        while (from < to) {
+            List<Store.StoredStep> batch = store.stepsSince(documentId, from, Math.min(settings.stepsBatch(), to - from));
+            if (batch.isEmpty()) {
+                break;
             }
-            byte[] missing = diffFor(stateVector);
-            if (!YUpdates.isEmpty(missing)) {
-                peer.deliver(new RoomEvent.Update(missing, null));
-            }
-            sendAwarenessSnapshot(peer);
-            peer.deliver(new RoomEvent.Synced(committedVersion));
-        });
+            out.add(new RoomEvent.Steps(from, batch.stream().map(Store.StoredStep::stepJson).toList(),
+                    batch.stream().map(Store.StoredStep::clientId).toList()));
+            from += batch.size();
+        }
+        return out;
+    }
+
+    private void finishCatchUp(Peer peer, byte[] stateVector) {
+        byte[] missing = diffFor(stateVector);
+        if (!YUpdates.isEmpty(missing)) {
+            peer.deliver(new RoomEvent.Update(missing, null));
+        }
+        sendAwarenessSnapshot(peer);
+        peer.deliver(new RoomEvent.Synced(committedVersion));
     }
 
     // ---- awareness -----------------------------------------------------------------------------------------
@@ -503,7 +539,7 @@ public final class Room {
 
     private void sendAwarenessSnapshot(Peer peer) {
         if (!awareness.isEmpty()) {
-            peer.deliver(new RoomEvent.Awareness(List.copyOf(awareness.values()), null));
+            deliver(peer, new RoomEvent.Awareness(List.copyOf(awareness.values()), null));
         }
     }
 
@@ -569,7 +605,7 @@ public final class Room {
             for (Peer p : peers) {
                 if (p != message.origin() && p.receivesMessages()
                         && (toClientId == null || toClientId.equals(p.clientId()))) {
-                    p.deliver(message);
+                    deliver(p, message);
                     delivered++;
                 }
             }
@@ -581,22 +617,83 @@ public final class Room {
 
     private void broadcast(RoomEvent event) {
         for (Peer p : peers) {
-            p.deliver(event);
+            deliver(p, event);
         }
     }
 
-    private void ensureLoaded() {
+    private void deliver(Peer peer, RoomEvent event) {
+        List<Object> held = heldForCatchUp.isEmpty() ? null : heldForCatchUp.get(peer);
+        if (held != null) {
+            held.add(event);
+        } else {
+            peer.deliver(event);
+        }
+    }
+
+    private record WaitingForLoad(Runnable task, java.util.function.Consumer<RuntimeException> failed) { }
+
+    /**
+     * Runs {@code task} now when the room is loaded; otherwise after the load, which reads the store on the pool
+     * (started by the first request). Requests keep their order. A failed load fails every waiting request and
+     * the next request tries again.
+     */
+    private void whenLoaded(Runnable task, java.util.function.Consumer<RuntimeException> failed) {
         if (loaded) {
+            task.run();
             return;
         }
+        waitingForLoad.add(new WaitingForLoad(task, failed));
+        if (!loading) {
+            startLoad();
+        }
+    }
+
+    private void startLoad() {
+        loading = true;
+        int generation = loadGeneration;
+        CompletableFuture.supplyAsync(this::readStored, reads).whenComplete((stored, error) -> owner.executeQueued(() -> {
+            loading = false;
+            if (generation != loadGeneration) {
+                startLoad();        // the document was deleted while this read ran: read it again
+                return;
+            }
+            List<WaitingForLoad> waiting = List.copyOf(waitingForLoad);
+            waitingForLoad.clear();
+            if (error != null) {
+                Throwable cause = failureOf(error);
+                RuntimeException failure = cause instanceof RuntimeException r ? r
+                        : new Store.StoreException("loading " + documentId + " failed", cause);
+                LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": loading failed", failure);
+                waiting.forEach(w -> w.failed().accept(failure));
+                return;
+            }
+            applyStored(stored);
+            for (WaitingForLoad w : waiting) {
+                try {
+                    w.task().run();
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "room task failed", e);
+                }
+            }
+        }));
+    }
+
+    private record Stored(Store.DocumentHead head, List<byte[]> log) { }
+
+    /** Runs on the pool: the document's head and update log. */
+    private Stored readStored() {
         Store.DocumentHead head = store.head(documentId);
+        return new Stored(head, store.updates(documentId).stream().map(Store.StoredUpdate::data).toList());
+    }
+
+    private void applyStored(Stored stored) {
+        Store.DocumentHead head = stored.head();
+        List<byte[]> log = stored.log();
         committedVersion = head.stepVersion();
         acceptedVersion = committedVersion;
-        nextSeq = head.lastUpdateSeq() + 1;
         lastCommittedSeq = head.lastUpdateSeq();
         storedUpdates = head.updateCount();
         storedUpdateBytes = head.updateBytes();
-        List<byte[]> log = store.updates(documentId).stream().map(Store.StoredUpdate::data).toList();
         mergedState = log.isEmpty() ? YUpdates.EMPTY_UPDATE : log.size() == 1 ? log.get(0) : YUpdates.merge(log, true);
         updatesSinceCompaction = log.size() > 1 ? log.size() : 0;
         bytesSinceCompaction = log.size() > 1 ? storedUpdateBytes : 0;
@@ -616,25 +713,22 @@ public final class Room {
 
     /** Runs a task for a member; requests from connections that are not (or no longer) members are ignored. */
     private void run(Peer peer, Runnable task) {
-        owner.execute(() -> {
-            if (!peers.contains(peer)) {
-                return;
+        owner.execute(() -> whenLoaded(() -> {
+            if (peers.contains(peer)) {
+                task.run();
             }
-            ensureLoaded();
-            task.run();
-        });
+        }, failure -> { }));
     }
 
     private <T> CompletableFuture<T> call(Supplier<T> task) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        owner.execute(() -> {
+        owner.execute(() -> whenLoaded(() -> {
             try {
-                ensureLoaded();
                 result.complete(task.get());
             } catch (Throwable t) {
                 result.completeExceptionally(t);
             }
-        });
+        }, result::completeExceptionally));
         return result;
     }
 }

@@ -1,138 +1,90 @@
 package dev.collab.store;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystem;
-import java.nio.file.FileSystems;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+
 import java.sql.Connection;
-import java.sql.PreparedStatement;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
- * Applies the versioned SQL scripts {@code db/migrations/V<n>__<name>.sql} in order, each in its own transaction,
- * and records them in {@code schema_version}. Scripts already recorded are skipped, so re-running is a no-op.
+ * Applies the versioned SQL scripts {@code db/migrations/<dialect>/V<n>__<name>.sql} with Flyway, each in its own
+ * transaction, recorded in {@code flyway_schema_history}; scripts already applied are skipped. A database made
+ * before Flyway (its own {@code schema_version} table) is baselined at the version that table records, so it keeps
+ * opening without manual steps.
  */
-final class Migrations {
+public final class Migrations {
     private static final System.Logger LOG = System.getLogger(Migrations.class.getName());
-    private static final Pattern NAME = Pattern.compile("V(\\d+)__(.+)\\.sql");
-    static final String LOCATION = "db/migrations";
+    static final String LEGACY_TABLE = "schema_version";
 
-    record Migration(int version, String name, String sql) {
+    /** The SQL dialects with their own scripts. */
+    public enum Dialect {
+        SQLITE("sqlite"), POSTGRESQL("postgresql");
+
+        private final String directory;
+
+        Dialect(String directory) {
+            this.directory = directory;
+        }
+
+        public String location() {
+            return "classpath:db/migrations/" + directory;
+        }
     }
 
     private Migrations() {
     }
 
-    /** Applies pending migrations; returns how many were applied. */
-    static int apply(Connection c, List<Migration> migrations) throws SQLException {
-        try (Statement st = c.createStatement()) {
-            st.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-                    + " applied_at INTEGER NOT NULL)");
+    /** Applies the shipped scripts of {@code dialect}; returns how many were applied. */
+    public static int apply(String url, String user, String password, Dialect dialect) {
+        return apply(url, user, password, List.of(dialect.location()));
+    }
+
+    /** Applies the scripts found at {@code locations} (Flyway locations: classpath: or filesystem:). */
+    public static int apply(String url, String user, String password, List<String> locations) {
+        int legacyVersion = legacyVersion(url, user, password);
+        var config = Flyway.configure()
+                .dataSource(url, user, password)
+                .locations(locations.toArray(String[]::new))
+                .validateMigrationNaming(true);
+        if (legacyVersion > 0) {
+            config.baselineOnMigrate(true).baselineVersion(Integer.toString(legacyVersion))
+                    .baselineDescription("applied before Flyway (" + LEGACY_TABLE + ")");
         }
-        int current = 0;
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(version), 0) FROM schema_version")) {
-            if (rs.next()) {
-                current = rs.getInt(1);
+        MigrateResult result = config.load().migrate();
+        if (result.migrationsExecuted > 0) {
+            LOG.log(System.Logger.Level.INFO, "applied {0} migration(s), schema now at version {1}",
+                    result.migrationsExecuted, result.targetSchemaVersion);
+        }
+        return result.migrationsExecuted;
+    }
+
+    /** The version the pre-Flyway runner recorded, or 0 when there is no such table (or Flyway already took over). */
+    private static int legacyVersion(String url, String user, String password) {
+        try (Connection c = DriverManager.getConnection(url, user, password)) {
+            if (!hasTable(c, LEGACY_TABLE) || hasTable(c, "flyway_schema_history")) {
+                return 0;
             }
-        }
-        int applied = 0;
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try {
-            for (Migration m : migrations) {
-                if (m.version() <= current) {
-                    continue;
-                }
-                try (Statement st = c.createStatement()) {
-                    for (String statement : splitStatements(m.sql())) {
-                        st.execute(statement);
-                    }
-                }
-                try (PreparedStatement ps = c.prepareStatement(
-                        "INSERT INTO schema_version(version, name, applied_at) VALUES (?, ?, ?)")) {
-                    ps.setInt(1, m.version());
-                    ps.setString(2, m.name());
-                    ps.setLong(3, System.currentTimeMillis());
-                    ps.executeUpdate();
-                }
-                c.commit();
-                applied++;
-                LOG.log(System.Logger.Level.INFO, "applied migration V{0} {1}", m.version(), m.name());
+            try (Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT COALESCE(MAX(version), 0) FROM " + LEGACY_TABLE)) {
+                return rs.next() ? rs.getInt(1) : 0;
             }
         } catch (SQLException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
-        }
-        return applied;
-    }
-
-    /** Splits on ';' at line ends, dropping '--' comments (our scripts hold no semicolons inside strings). */
-    static List<String> splitStatements(String sql) {
-        StringBuilder clean = new StringBuilder();
-        for (String line : sql.split("\n")) {
-            int comment = line.indexOf("--");
-            clean.append(comment >= 0 ? line.substring(0, comment) : line).append('\n');
-        }
-        List<String> out = new ArrayList<>();
-        for (String part : clean.toString().split(";")) {
-            if (!part.isBlank()) {
-                out.add(part.trim());
-            }
-        }
-        return out;
-    }
-
-    /** The scripts shipped on the classpath (inside the jar, or target/classes in development), sorted by version. */
-    static List<Migration> fromClasspath() {
-        URL url = Migrations.class.getClassLoader().getResource(LOCATION);
-        if (url == null) {
-            throw new IllegalStateException("no " + LOCATION + " on the classpath");
-        }
-        try {
-            URI uri = url.toURI();
-            if ("jar".equals(uri.getScheme())) {
-                try (FileSystem fs = FileSystems.newFileSystem(uri, Map.of())) {
-                    return read(fs.getPath(LOCATION));
-                }
-            }
-            return read(Path.of(uri));
-        } catch (IOException | URISyntaxException e) {
-            throw new IllegalStateException("cannot read migrations from " + url, e);
+            throw new Store.StoreException("cannot read the schema version: " + e.getMessage(), e);
         }
     }
 
-    private static List<Migration> read(Path dir) throws IOException {
-        List<Migration> out = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path p : files.toList()) {
-                Matcher m = NAME.matcher(p.getFileName().toString());
-                if (m.matches()) {
-                    try (InputStream in = Files.newInputStream(p)) {
-                        out.add(new Migration(Integer.parseInt(m.group(1)), m.group(2),
-                                new String(in.readAllBytes(), StandardCharsets.UTF_8)));
-                    }
-                }
+    private static boolean hasTable(Connection c, String table) throws SQLException {
+        List<String> found = new ArrayList<>();
+        try (ResultSet rs = c.getMetaData().getTables(null, null, "%", new String[] {"TABLE"})) {
+            while (rs.next()) {
+                found.add(rs.getString("TABLE_NAME"));
             }
         }
-        out.sort(Comparator.comparingInt(Migration::version));
-        return out;
+        return found.stream().anyMatch(table::equalsIgnoreCase);
     }
 }

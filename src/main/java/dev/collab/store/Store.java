@@ -1,14 +1,21 @@
 package dev.collab.store;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Durable history of documents: Yjs updates and ProseMirror steps.
  *
  * <p>Writes return futures that complete only after the change is committed, so callers acknowledge nothing
- * that could still be lost. Reads see every write whose future has completed.
+ * that could still be lost. Reads see every write whose future has completed. Reads block: callers keep them out
+ * of a room's owner task. Sequence numbers belong to the store: it assigns them in commit order, so several
+ * writers (rooms on several nodes) can append to one document and a reader following {@link #updatesAfter}
+ * never skips one.
+ *
+ * <p>Every implementation passes {@code StoreContractTest}.
  */
 public interface Store extends AutoCloseable {
 
@@ -57,6 +64,8 @@ public interface Store extends AutoCloseable {
 
     /** The newest stored snapshot of the document, if any. */
     Optional<StoredSnapshot> snapshot(String documentId);
+    /** The heads of several documents in one round trip; documents never written have {@link DocumentHead#EMPTY}. */
+    Map<String, DocumentHead> heads(Collection<String> documentIds);
 
     /** Steps with version >= {@code fromVersion}, in version order, at most {@code limit}. */
     List<StoredStep> stepsSince(String documentId, int fromVersion, int limit);
@@ -64,18 +73,25 @@ public interface Store extends AutoCloseable {
     /** The update log in sequence order (after compaction, usually one merged update first). */
     List<StoredUpdate> updates(String documentId);
 
+    /** Updates with seq > {@code afterSeq} in sequence order, at most {@code limit} (catching up from a watermark). */
+    List<StoredUpdate> updatesAfter(String documentId, long afterSeq, int limit);
+
     /**
      * Appends steps at versions {@code firstVersion, firstVersion+1, ...}. Fails with {@link VersionTakenException}
      * when a version is already stored, leaving nothing of the batch behind.
      */
     CompletableFuture<Void> appendSteps(String documentId, int firstVersion, List<String> stepsJson, String clientId);
 
-    /** Appends one update at sequence number {@code seq} (chosen by the document's single owner). */
-    CompletableFuture<Void> appendUpdate(String documentId, long seq, byte[] update);
+    /**
+     * Appends one update; completes after the commit with the sequence number the store gave it: one above the
+     * document's previous one, in commit order.
+     */
+    CompletableFuture<Long> appendUpdate(String documentId, byte[] update);
 
     /**
      * Replaces the updates with seq <= {@code upToSeq} by {@code merged}, stored at {@code upToSeq}, in one
      * transaction. Updates after {@code upToSeq} are untouched, so appends racing with compaction are kept.
+     * {@code merged} must hold every update up to {@code upToSeq}.
      */
     CompletableFuture<Void> compact(String documentId, long upToSeq, byte[] merged);
 

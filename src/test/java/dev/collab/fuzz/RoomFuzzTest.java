@@ -9,7 +9,7 @@ import dev.collab.room.Room;
 import dev.collab.room.RoomEvent;
 import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
-import dev.collab.store.SqliteStore;
+import dev.collab.store.sqlite.SqliteStore;
 import dev.collab.store.Store;
 import dev.collab.testing.YTestUpdates;
 import dev.collab.yjs.Lib0Reader.MalformedException;

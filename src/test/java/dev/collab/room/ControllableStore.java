@@ -2,8 +2,10 @@ package dev.collab.room;
 
 import dev.collab.store.Store;
 
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
@@ -31,7 +33,7 @@ final class ControllableStore implements Store {
         failWrites = fail;
     }
 
-    private CompletableFuture<Void> write(Supplier<CompletableFuture<Void>> write) {
+    private <T> CompletableFuture<T> write(Supplier<CompletableFuture<T>> write) {
         if (failWrites) {
             return CompletableFuture.failedFuture(new StoreException("injected write failure", null));
         }
@@ -49,8 +51,18 @@ final class ControllableStore implements Store {
     }
 
     @Override
+    public Map<String, DocumentHead> heads(Collection<String> documentIds) {
+        return delegate.heads(documentIds);
+    }
+
+    @Override
     public List<StoredUpdate> updates(String documentId) {
         return delegate.updates(documentId);
+    }
+
+    @Override
+    public List<StoredUpdate> updatesAfter(String documentId, long afterSeq, int limit) {
+        return delegate.updatesAfter(documentId, afterSeq, limit);
     }
 
     @Override
@@ -60,8 +72,8 @@ final class ControllableStore implements Store {
     }
 
     @Override
-    public CompletableFuture<Void> appendUpdate(String documentId, long seq, byte[] update) {
-        return write(() -> delegate.appendUpdate(documentId, seq, update));
+    public CompletableFuture<Long> appendUpdate(String documentId, byte[] update) {
+        return write(() -> delegate.appendUpdate(documentId, update));
     }
 
     @Override

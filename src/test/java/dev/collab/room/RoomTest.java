@@ -1,6 +1,6 @@
 package dev.collab.room;
 
-import dev.collab.store.SqliteStore;
+import dev.collab.store.sqlite.SqliteStore;
 import dev.collab.store.Store;
 import dev.collab.testing.Await;
 import dev.collab.testing.YTestUpdates;
