@@ -334,7 +334,11 @@ describe('admin page', () => {
     assert.equal(await admin.evaluate(() => sessionStorage.getItem('collab.adminToken')), server.adminToken, 'and kept in sessionStorage');
     const cells = await admin.locator(row(docY)).locator('td').allInnerTexts();
     assert.equal(cells[0], docY);
-    assert.ok(Number(cells[2]) > 0, `doc Y has a step version: ${cells}`);
+    assert.equal(cells[1], 'steps', 'doc Y is a steps document');
+    assert.ok(Number(cells[3]) > 0, `doc Y has a step version: ${cells}`);
+    const linkY = new URL(await admin.locator(`${row(docY)} a.doc-link`).getAttribute('href'), server.httpUrl);
+    assert.equal(linkY.searchParams.get('mode'), 'steps', 'the admin link opens a steps document in steps mode');
+
     assert.equal(await admin.locator('#total-connections').innerText(), '3');
     assert.equal(await admin.locator('#stat-connections').innerText(), '3');
     const chart = await admin.locator('#connections-chart').boundingBox();
@@ -352,6 +356,16 @@ describe('admin page', () => {
     ids = await order();
     assert.deepEqual(ids, [...ids].sort((a, b) => b.localeCompare(a)), 'sorted by id, descending');
     assert.equal(await admin.locator('th[aria-sort="descending"] button').getAttribute('data-key'), 'documentId');
+
+    // the editor opened without a mode picks the document's kind
+    const plain = await newPage(browser, 'admin:y-no-mode', { storage: BOB });
+    pages.push(plain);
+    await plain.goto(`${server.httpUrl}/?doc=${docY}`);
+    await waitConnected(plain);
+    assert.equal(await plain.evaluate(() => window.collab.mode), 'steps');
+    await until(plain, () => window.collab.text().includes('steps!'), 'the steps text in the mode-less editor');
+    await closeAll(plain);
+    await until(admin, (y) => document.querySelector(y)?.querySelector('.conn-badge')?.textContent === '1', 'doc Y back to 1 connection', { arg: row(docY) });
 
     // live: one person leaves doc X
     await closeAll(pages[1]);

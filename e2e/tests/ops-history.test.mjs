@@ -244,21 +244,27 @@ describe('history over HTTP with COLLAB_AUTH_SECRET (per-document JWTs)', () => 
     jsonClients.push(w);
     await w.next('connected');
     await submit(w, 0, [step(1, 'jwt'), step(4, '!')], [w]);
+    // the Yjs content lives in a document of its own (a document holds steps or Yjs updates, never both)
+    const yjsDoc = `${documentId}-yjs`;
+    const yw = await JsonClient.connect(`${server.fabricUrl(yjsDoc, 'yjs-writer')}&token=${enc(token({ doc: yjsDoc, scope: 'read-write' }))}`,
+      { name: 'yjs-writer', timeout: WAIT.timeout });
+    jsonClients.push(yw);
+    await yw.next('connected');
     const side = new Y.Doc();
     side.getText('text').insert(0, 'yjs via jwt');
-    w.send({ type: 'update', update: Buffer.from(Y.encodeStateAsUpdate(side)).toString('base64') });
-    await w.next('ack', WAIT);
+    yw.send({ type: 'update', update: Buffer.from(Y.encodeStateAsUpdate(side)).toString('base64') });
+    await yw.next('ack', WAIT);
 
     const steps = `/documents/${enc(documentId)}/steps?since=0`;
-    const state = `/documents/${enc(documentId)}/yjs`;
+    const state = `/documents/${enc(yjsDoc)}/yjs`;
     const expectedSteps = { version: 2, steps: [step(1, 'jwt'), step(4, '!')], clientIDs: ['writer', 'writer'] };
 
-    for (const good of [token({ doc: documentId }), token({ doc: documentId, scope: 'read-write' }),
-      token({ doc: `${documentId.slice(0, 10)}*` }), token({ doc: '*' })]) {
-      const r = await getJson(server, steps, { token: good });
+    for (const good of [(d) => token({ doc: d }), (d) => token({ doc: d, scope: 'read-write' }),
+      () => token({ doc: `${documentId.slice(0, 10)}*` }), () => token({ doc: '*' })]) {
+      const r = await getJson(server, steps, { token: good(documentId) });
       assert.equal(r.status, 200, `a token for the document reads its steps: ${JSON.stringify(r.body)}`);
       assert.deepEqual(r.body, expectedSteps);
-      const res = await get(server, state, { token: good });
+      const res = await get(server, state, { token: good(yjsDoc) });
       assert.equal(res.status, 200);
       const doc = docFrom(new Uint8Array(await res.arrayBuffer()));
       assert.equal(doc.getText('text').toString(), 'yjs via jwt');
@@ -268,11 +274,11 @@ describe('history over HTTP with COLLAB_AUTH_SECRET (per-document JWTs)', () => 
     const refused = {
       'a token for another document': token({ doc: otherDoc }),
       'a prefix token for another prefix': token({ doc: 'nope-*' }),
-      'an expired token': token({ doc: documentId, exp: Math.floor(Date.now() / 1000) - 60 }),
-      'a token without exp': jwt(secret, { sub: 'backend', scope: 'read-only', doc: documentId }),
-      'a token signed with another secret': jwt(otherSecret, { sub: 'b', scope: 'read-only', doc: documentId, exp: inOneHour() }),
-      'an unsigned token (alg none)': `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ doc: documentId, scope: 'read-only', exp: inOneHour() })}.`,
-      'a token with a bad scope': token({ doc: documentId, scope: 'admin' }),
+      'an expired token': token({ doc: '*', exp: Math.floor(Date.now() / 1000) - 60 }),
+      'a token without exp': jwt(secret, { sub: 'backend', scope: 'read-only', doc: '*' }),
+      'a token signed with another secret': jwt(otherSecret, { sub: 'b', scope: 'read-only', doc: '*', exp: inOneHour() }),
+      'an unsigned token (alg none)': `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ doc: '*', scope: 'read-only', exp: inOneHour() })}.`,
+      'a token with a bad scope': token({ doc: '*', scope: 'admin' }),
       'garbage': 'not.a.jwt',
     };
     for (const [what, t] of Object.entries(refused)) {

@@ -15,6 +15,7 @@ const WINDOW_MS = 10 * 60 * 1000;
 
 const COLUMNS = [
   { key: 'documentId', label: 'Document', type: 'text' },
+  { key: 'kind', label: 'Kind', type: 'text' },
   { key: 'connections', label: 'Connections', type: 'num' },
   { key: 'version', label: 'Step version', type: 'num' },
   { key: 'updates', label: 'Stored updates', type: 'num' },
@@ -122,6 +123,16 @@ function showLogin(message) {
   tokenInput.focus();
 }
 
+function showDisabled(message) {
+  login.hidden = true;
+  dashboard.hidden = false;
+  signOut.hidden = false;
+  errorBox.hidden = false;
+  errorBox.dataset.kind = 'disabled';
+  errorBox.textContent = `The admin API is disabled on this server: ${message}`;
+  setStatus('offline', 'Disabled');
+}
+
 function stop() {
   clearTimeout(timer);
   timer = null;
@@ -152,6 +163,15 @@ async function refresh() {
       showLogin(res.status === 401 ? 'That token was not accepted.' : 'The admin API is disabled on this server (no COLLAB_ADMIN_TOKEN).');
       return;
     }
+    if (res.status === 503) {
+      // the admin API is switched off (no COLLAB_ADMIN_TOKEN): retrying cannot help, so say what the server says
+      const body = await res.json().catch(() => null);
+      if (body?.error === 'admin-disabled') {
+        stop();
+        showDisabled(body.message);
+        return;
+      }
+    }
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const data = await res.json();
     if (!Array.isArray(data)) throw new Error('unexpected response');
@@ -161,6 +181,7 @@ async function refresh() {
     samples.push({ t: lastOk, connections: total });
     while (samples.length && samples[0].t < lastOk - WINDOW_MS) samples.shift();
     errorBox.hidden = true;
+    delete errorBox.dataset.kind;
     setStatus('connected', 'Live');
     renderAll();
     refreshHealth();
@@ -208,11 +229,18 @@ function renderAll() {
   renderTable();
 }
 
+/** The editor in the document's own mode (a steps document opened in Yjs mode would look empty). */
+function editorLink(r) {
+  const q = new URLSearchParams({ doc: r.documentId });
+  if (r.kind === 'steps') q.set('mode', 'steps');
+  return `/?${q}`;
+}
+
 function compare(a, b) {
   const col = COLUMNS.find((c) => c.key === sort.key);
   const av = a[sort.key];
   const bv = b[sort.key];
-  const r = col.type === 'text' ? String(av).localeCompare(String(bv)) : (Number(av) || 0) - (Number(bv) || 0);
+  const r = col.type === 'text' ? String(av ?? '').localeCompare(String(bv ?? '')) : (Number(av) || 0) - (Number(bv) || 0);
   return (sort.dir === 'asc' ? r : -r) || String(a.documentId).localeCompare(String(b.documentId));
 }
 
@@ -225,7 +253,8 @@ function renderTable() {
   })));
   const visible = rows.filter((r) => !filter || String(r.documentId).toLowerCase().includes(filter)).sort(compare);
   tbody.replaceChildren(...visible.map((r) => h('tr', { dataset: { doc: r.documentId } },
-    h('td.text', h('a.doc-link', { href: `/?${new URLSearchParams({ doc: r.documentId })}`, target: '_blank', rel: 'noopener', title: 'Open in the editor' }, r.documentId)),
+    h('td.text', h('a.doc-link', { href: editorLink(r), target: '_blank', rel: 'noopener', title: 'Open in the editor' }, r.documentId)),
+    h('td.text.kind', r.kind ?? h('span.muted', 'not written')),
     h('td.num.connections', h('span.conn-badge', { dataset: { n: String(r.connections) } }, formatNumber(r.connections))),
     h('td.num', formatNumber(r.version)),
     h('td.num', formatNumber(r.updates)),
@@ -233,6 +262,7 @@ function renderTable() {
   const sum = (k) => visible.reduce((n, r) => n + (Number(r[k]) || 0), 0);
   tfoot.replaceChildren(visible.length ? h('tr',
     h('th.text', { scope: 'row' }, `Total · ${visible.length} ${visible.length === 1 ? 'document' : 'documents'}`),
+    h('td.text', ''),
     h('td.num#total-connections', formatNumber(sum('connections'))),
     h('td.num', formatNumber(sum('version'))),
     h('td.num', formatNumber(sum('updates'))),

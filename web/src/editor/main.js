@@ -1,5 +1,6 @@
 // The page at /: without ?doc a landing card that creates a fresh document id; with ?doc=<id> the
-// collaborative editor (Yjs via y-websocket, or prosemirror-collab steps with &mode=steps).
+// collaborative editor (Yjs via y-websocket, or prosemirror-collab steps with &mode=steps). Without &mode the
+// editor asks the server for the document's kind (fixed by its first write) and opens that mode.
 import 'prosemirror-view/style/prosemirror.css';
 import '../shared/base.css';
 import './editor.css';
@@ -13,7 +14,9 @@ const RECENT_KEY = 'collab.recent';
 const app = document.getElementById('app');
 const params = new URLSearchParams(location.search);
 const documentId = params.get('doc');
-const mode = params.get('mode') === 'steps' ? 'steps' : 'yjs';
+const MODES = ['yjs', 'steps'];
+const modeInUrl = MODES.includes(params.get('mode')) ? params.get('mode') : null;
+let mode = modeInUrl ?? 'yjs';
 const token = takeToken(TOKEN_KEY);
 
 function docUrl(id, m = mode) {
@@ -93,8 +96,24 @@ const STATUS_TEXT = {
   denied: 'Access denied',
 };
 
+/** The document's kind ('yjs' or 'steps'), or null when it was never written or the server cannot say. */
+async function documentKind(id) {
+  try {
+    const res = await fetch(`/documents/${encodeURIComponent(id)}`, {
+      headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: 'no-store',
+    });
+    if (!res.ok) return null;
+    const body = await res.json();
+    return MODES.includes(body.kind) ? body.kind : null;
+  } catch {
+    return null;
+  }
+}
+
 async function editorPage() {
   document.title = `${documentId} · collab`;
+  const kind = await documentKind(documentId);
+  mode = modeInUrl ?? kind ?? 'yjs';
   rememberDoc(documentId, mode);
   let identity = loadIdentity();
 
@@ -112,9 +131,12 @@ async function editorPage() {
   const who = h('div.identity', h('label.swatch', { style: { background: identity.color } }, colorInput), nameInput, shuffle);
 
   const other = mode === 'steps' ? 'yjs' : 'steps';
+  // a written document has one kind: the other mode would show an empty editor whose edits the server refuses
+  const modeLink = (m, label, title) => h(`a${mode === m ? '.is-on' : ''}${kind && kind !== m ? '.is-off' : ''}`,
+    { href: docUrl(documentId, m), title: kind && kind !== m ? `This is a ${kind} document` : title }, label);
   const modeSwitch = h('div.segmented', { role: 'group', 'aria-label': 'Sync mode' },
-    h(`a${mode === 'yjs' ? '.is-on' : ''}`, { href: docUrl(documentId, 'yjs'), title: 'Yjs CRDT via y-websocket' }, 'Yjs'),
-    h(`a${mode === 'steps' ? '.is-on' : ''}`, { href: docUrl(documentId, 'steps'), title: 'prosemirror-collab steps via the JSON protocol' }, 'Steps'));
+    modeLink('yjs', 'Yjs', 'Yjs CRDT via y-websocket'),
+    modeLink('steps', 'Steps', 'prosemirror-collab steps via the JSON protocol'));
 
   const toolbar = h('div.toolbar#toolbar', { role: 'toolbar', 'aria-label': 'Formatting' });
   const mount = h('div.editor-mount#editor');
@@ -140,7 +162,12 @@ async function editorPage() {
       h('p.footnote', mode === 'steps'
         ? 'Steps mode: edits travel as ProseMirror steps (prosemirror-collab) over the JSON protocol.'
         : 'Yjs mode: edits travel as Yjs updates through the stock y-websocket provider.',
-      ' ', h('a', { href: docUrl(documentId, other) }, `Switch to ${other === 'steps' ? 'steps' : 'Yjs'} mode`), ' (a separate copy of the text).')),
+      ' ', kind && kind !== mode
+        ? h('strong#kind-warning', 'This is a ', kind, ' document: edits made here are refused. ',
+          h('a', { href: docUrl(documentId, kind) }, `Open it in ${kind === 'steps' ? 'steps' : 'Yjs'} mode`), '.')
+        : kind ? `A document keeps the mode of its first edit.`
+          : h('span', h('a', { href: docUrl(documentId, other) }, `Switch to ${other === 'steps' ? 'steps' : 'Yjs'} mode`),
+            ' (the first edit fixes the document’s mode).'))),
   );
 
   const onStatus = (state, detail) => {
@@ -192,7 +219,7 @@ async function editorPage() {
 
   // for people poking around in the console, and for the browser tests
   window.collab = {
-    mode, documentId, editor,
+    mode, kind, documentId, editor,
     text: () => editor.view.state.doc.textBetween(0, editor.view.state.doc.content.size, '\n'),
     docJSON: () => editor.view.state.doc.toJSON(),
     debug: () => editor.debug(),

@@ -2,6 +2,7 @@ package dev.collab.http;
 
 import dev.collab.room.Room;
 import dev.collab.room.Rooms;
+import dev.collab.store.DocumentKind;
 import dev.collab.store.Store;
 import dev.collab.transport.ConnectionManager;
 import io.helidon.http.Status;
@@ -9,6 +10,7 @@ import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import jakarta.json.bind.annotation.JsonbNillable;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -36,15 +38,21 @@ public final class AdminService implements HttpService {
                          Map<String, Long> connectionsByProtocol) {
     }
 
-    public record DocumentSummary(String documentId, int connections, int version, int updates, long updateBytes) {
+    /** {@code kind}: {@code yjs}, {@code steps}, or null while the document was never written. */
+    public record DocumentSummary(String documentId, @JsonbNillable String kind, int connections, int version,
+                                  int updates, long updateBytes) {
         static DocumentSummary of(Room.Stats s) {
-            return new DocumentSummary(s.documentId(), s.connections(), s.version(), s.storedUpdates(),
-                    s.storedUpdateBytes());
+            return new DocumentSummary(s.documentId(), kindName(s.kind()), s.connections(), s.version(),
+                    s.storedUpdates(), s.storedUpdateBytes());
         }
     }
 
-    public record DocumentDetail(String documentId, int connections, List<String> clients, int version,
-                                 int updates, long updateBytes) {
+    public record DocumentDetail(String documentId, @JsonbNillable String kind, int connections, List<String> clients,
+                                 int version, int updates, long updateBytes) {
+    }
+
+    static String kindName(DocumentKind kind) {
+        return kind == null ? null : kind.wire();
     }
 
     @Override
@@ -82,7 +90,8 @@ public final class AdminService implements HttpService {
         }
         Room.Stats s = room.stats();
         List<String> clients = room.clientIds().get(5, TimeUnit.SECONDS);
-        JsonResponses.send(res, Status.OK_200, new DocumentDetail(id, clients.size(), clients, s.version(),
+        JsonResponses.send(res, Status.OK_200, new DocumentDetail(id, kindName(s.kind()), clients.size(), clients,
+                s.version(),
                 s.storedUpdates(), s.storedUpdateBytes()));
     }
 }

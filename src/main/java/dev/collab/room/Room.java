@@ -1,5 +1,6 @@
 package dev.collab.room;
 
+import dev.collab.store.DocumentKind;
 import dev.collab.store.Store;
 import dev.collab.yjs.Lib0Reader;
 import dev.collab.yjs.YUpdates;
@@ -58,8 +59,12 @@ public final class Room {
                 ? error.getCause() : error;
     }
 
-    /** Counters readable from any thread (admin, health); written only by the owner. */
-    public record Stats(String documentId, int connections, int version, int storedUpdates, long storedUpdateBytes) { }
+    /** Counters readable from any thread (admin, health); written only by the owner. {@code kind} null = never written. */
+    public record Stats(String documentId, int connections, int version, int storedUpdates, long storedUpdateBytes,
+                        DocumentKind kind) { }
+
+    /** The refusal code for a write of the wrong kind (the document is {@code kind}). */
+    public static final String WRONG_KIND = "document-kind";
 
     private final String documentId;
     private final Store store;
@@ -89,6 +94,7 @@ public final class Room {
     private long bytesSinceCompaction;
     private boolean compacting;
     private boolean deleting;                                          // joins and writes wait for the delete
+    private DocumentKind kind;                                        // null until the first write is accepted
 
     // ---- shared with the registry and readers ----
     final AtomicInteger pins = new AtomicInteger();                   // connections holding the room
@@ -102,7 +108,7 @@ public final class Room {
         this.settings = settings;
         this.owner = new SerialExecutor(pool);
         this.reads = pool;
-        this.stats = new Stats(documentId, 0, 0, 0, 0);
+        this.stats = new Stats(documentId, 0, 0, 0, 0, null);
     }
 
     public String documentId() {
@@ -200,6 +206,8 @@ public final class Room {
             outcome.complete(new StepsOutcome.Invalid("read-only", "this connection may not change the document"));
         } else if (deleting) {
             outcome.complete(new StepsOutcome.Invalid("document-deleting", "the document is being deleted"));
+        } else if (kind == DocumentKind.YJS) {
+            outcome.complete(new StepsOutcome.Invalid(WRONG_KIND, wrongKindMessage(DocumentKind.STEPS)));
         } else if (version < 0 || version > acceptedVersion) {
             outcome.complete(new StepsOutcome.Invalid("invalid-version",
                     "version " + version + " is outside 0.." + committedVersion));
@@ -216,14 +224,21 @@ public final class Room {
     /** One steps write in flight per room, so a failed commit can never leave a gap in the versions. */
     private void commitSteps(Peer peer, int version, List<String> steps, CompletableFuture<StepsOutcome> outcome) {
         acceptedVersion = version + steps.size();
+        kind = DocumentKind.STEPS;
         String clientId = peer.clientId();
         inFlight.incrementAndGet();
         store.appendSteps(documentId, version, steps, clientId).whenComplete((ok, error) -> owner.executeQueued(() -> {
             inFlight.decrementAndGet();
             if (error != null) {
                 acceptedVersion = committedVersion;
-                LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing steps failed", error);
-                outcome.complete(new StepsOutcome.Invalid("storage-failure", "the steps could not be stored"));
+                forgetKindIfNothingStored();
+                if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
+                    kind = wrongKind.kind();        // written elsewhere since we loaded
+                    outcome.complete(new StepsOutcome.Invalid(WRONG_KIND, wrongKindMessage(DocumentKind.STEPS)));
+                } else {
+                    LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing steps failed", error);
+                    outcome.complete(new StepsOutcome.Invalid("storage-failure", "the steps could not be stored"));
+                }
             } else {
                 committedVersion = acceptedVersion;
                 publishStats();
@@ -284,10 +299,21 @@ public final class Room {
             done.complete(null);          // nothing to store or relay (clients send these on connect)
             return;
         }
+        if (kind == DocumentKind.STEPS) {
+            done.completeExceptionally(new RefusedException(WRONG_KIND, wrongKindMessage(DocumentKind.YJS)));
+            return;
+        }
+        kind = DocumentKind.YJS;
         inFlight.incrementAndGet();
         store.appendUpdate(documentId, update).whenComplete((seq, error) -> owner.executeQueued(() -> {
             inFlight.decrementAndGet();
             if (error != null) {
+                forgetKindIfNothingStored();
+                if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
+                    kind = wrongKind.kind();    // written elsewhere since we loaded
+                    done.completeExceptionally(new RefusedException(WRONG_KIND, wrongKindMessage(DocumentKind.YJS)));
+                    return;
+                }
                 LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing an update failed", error);
                 done.completeExceptionally(new RefusedException("storage-failure", "the update could not be stored"));
                 return;
@@ -437,6 +463,7 @@ public final class Room {
                 }
                 loaded = false;                  // the next use loads the (now empty) document afresh
                 loadGeneration++;
+                kind = null;                     // a deleted id may become a document of either kind
                 mergedState = YUpdates.EMPTY_UPDATE;
                 unmerged.clear();
                 committedVersion = 0;
@@ -621,6 +648,18 @@ public final class Room {
         }
     }
 
+    private String wrongKindMessage(DocumentKind refused) {
+        return "document " + documentId + " is a " + kind.wire() + " document; " + refused.wire()
+                + " writes are refused (open it in " + kind.wire() + " mode)";
+    }
+
+    /** A first write that failed to commit fixes nothing: the next write of either kind may still be first. */
+    private void forgetKindIfNothingStored() {
+        if (inFlight.get() == 0 && committedVersion == 0 && storedUpdates == 0) {
+            kind = null;
+        }
+    }
+
     private void deliver(Peer peer, RoomEvent event) {
         List<Object> held = heldForCatchUp.isEmpty() ? null : heldForCatchUp.get(peer);
         if (held != null) {
@@ -689,6 +728,7 @@ public final class Room {
     private void applyStored(Stored stored) {
         Store.DocumentHead head = stored.head();
         List<byte[]> log = stored.log();
+        kind = head.kind();
         committedVersion = head.stepVersion();
         acceptedVersion = committedVersion;
         lastCommittedSeq = head.lastUpdateSeq();
@@ -708,7 +748,7 @@ public final class Room {
     }
 
     private void publishStats() {
-        stats = new Stats(documentId, peers.size(), committedVersion, storedUpdates, storedUpdateBytes);
+        stats = new Stats(documentId, peers.size(), committedVersion, storedUpdates, storedUpdateBytes, kind);
     }
 
     /** Runs a task for a member; requests from connections that are not (or no longer) members are ignored. */

@@ -22,6 +22,7 @@ public final class MemoryStore implements Store {
         long createdAt = System.currentTimeMillis();
         long updatedAt = createdAt;
         StoredSnapshot snapshot;
+        DocumentKind kind;          // fixed by the first write
 
         void touched() {
             updatedAt = System.currentTimeMillis();
@@ -47,7 +48,7 @@ public final class MemoryStore implements Store {
         }
         int version = d.steps.isEmpty() ? 0 : d.steps.lastKey() + 1;
         long last = d.updates.isEmpty() ? 0 : d.updates.lastKey();
-        return new DocumentHead(version, last, d.updates.size(), bytes);
+        return new DocumentHead(version, last, d.updates.size(), bytes, d.kind);
     }
 
     @Override
@@ -68,7 +69,7 @@ public final class MemoryStore implements Store {
             bytes += step.stepJson().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         }
         int version = d.steps.isEmpty() ? 0 : d.steps.lastKey() + 1;
-        return new DocumentInfo(id, d.createdAt, d.updatedAt, version, d.updates.size(), bytes);
+        return new DocumentInfo(id, d.createdAt, d.updatedAt, version, d.updates.size(), bytes, d.kind);
     }
 
     @Override
@@ -154,6 +155,9 @@ public final class MemoryStore implements Store {
             return CompletableFuture.failedFuture(new StoreException("store is closed", null));
         }
         Document d = documentFor(documentId);
+        if (d.kind == DocumentKind.YJS) {
+            return CompletableFuture.failedFuture(new DocumentKindException(documentId, d.kind));
+        }
         for (int i = 0; i < stepsJson.size(); i++) {
             if (d.steps.containsKey(firstVersion + i)) {
                 return CompletableFuture.failedFuture(new VersionTakenException(documentId, firstVersion));
@@ -162,6 +166,7 @@ public final class MemoryStore implements Store {
         for (int i = 0; i < stepsJson.size(); i++) {
             d.steps.put(firstVersion + i, new StoredStep(firstVersion + i, stepsJson.get(i), clientId));
         }
+        d.kind = DocumentKind.STEPS;
         d.touched();
         return CompletableFuture.completedFuture(null);
     }
@@ -172,6 +177,10 @@ public final class MemoryStore implements Store {
             return CompletableFuture.failedFuture(new StoreException("store is closed", null));
         }
         Document d = documentFor(documentId);
+        if (d.kind == DocumentKind.STEPS) {
+            return CompletableFuture.failedFuture(new DocumentKindException(documentId, d.kind));
+        }
+        d.kind = DocumentKind.YJS;
         long seq = Math.max(d.lastSeq, d.updates.isEmpty() ? 0 : d.updates.lastKey()) + 1;
         d.lastSeq = seq;
         d.touched();

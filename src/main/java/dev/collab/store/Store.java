@@ -19,9 +19,12 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface Store extends AutoCloseable {
 
-    /** What a room needs to resume a document: its step version and the position of its update log. */
-    record DocumentHead(int stepVersion, long lastUpdateSeq, int updateCount, long updateBytes) {
-        public static final DocumentHead EMPTY = new DocumentHead(0, 0, 0, 0);
+    /**
+     * What a room needs to resume a document: its step version, the position of its update log, and its kind
+     * (null while the document was never written).
+     */
+    record DocumentHead(int stepVersion, long lastUpdateSeq, int updateCount, long updateBytes, DocumentKind kind) {
+        public static final DocumentHead EMPTY = new DocumentHead(0, 0, 0, 0, null);
     }
 
     record StoredStep(int version, String stepJson, String clientId) {
@@ -36,10 +39,10 @@ public interface Store extends AutoCloseable {
      * latest update or step (compaction and snapshots are not changes).
      */
     record DocumentInfo(String documentId, long createdAt, long updatedAt, int stepVersion, int updateCount,
-                        long bytes) {
-        /** {@code yjs}, {@code steps} or {@code empty} (a document whose history holds nothing). */
+                        long bytes, DocumentKind storedKind) {
+        /** {@code yjs} or {@code steps} (fixed by the first write), or {@code empty} for a row never given a kind. */
         public String kind() {
-            return stepVersion > 0 ? "steps" : updateCount > 0 ? "yjs" : "empty";
+            return storedKind != null ? storedKind.wire() : "empty";
         }
     }
 
@@ -78,13 +81,15 @@ public interface Store extends AutoCloseable {
 
     /**
      * Appends steps at versions {@code firstVersion, firstVersion+1, ...}. Fails with {@link VersionTakenException}
-     * when a version is already stored, leaving nothing of the batch behind.
+     * when a version is already stored, and with {@link DocumentKindException} when the document is a Yjs
+     * document, leaving nothing of the batch behind. The first write of a document fixes its kind.
      */
     CompletableFuture<Void> appendSteps(String documentId, int firstVersion, List<String> stepsJson, String clientId);
 
     /**
      * Appends one update; completes after the commit with the sequence number the store gave it: one above the
-     * document's previous one, in commit order.
+     * document's previous one, in commit order. Fails with {@link DocumentKindException} when the document is a
+     * steps document.
      */
     CompletableFuture<Long> appendUpdate(String documentId, byte[] update);
 
@@ -117,6 +122,21 @@ public interface Store extends AutoCloseable {
     final class VersionTakenException extends RuntimeException {
         public VersionTakenException(String documentId, int version) {
             super("document " + documentId + " already has a step at version " + version);
+        }
+    }
+
+    /** A write of one kind to a document of the other kind: refused, nothing stored. */
+    final class DocumentKindException extends RuntimeException {
+        private final DocumentKind kind;
+
+        public DocumentKindException(String documentId, DocumentKind kind) {
+            super("document " + documentId + " is a " + kind.wire() + " document");
+            this.kind = kind;
+        }
+
+        /** The document's kind (the one the refused write was not). */
+        public DocumentKind kind() {
+            return kind;
         }
     }
 

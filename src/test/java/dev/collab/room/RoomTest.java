@@ -1,5 +1,6 @@
 package dev.collab.room;
 
+import dev.collab.store.DocumentKind;
 import dev.collab.store.sqlite.SqliteStore;
 import dev.collab.store.Store;
 import dev.collab.testing.Await;
@@ -483,16 +484,12 @@ class RoomTest {
     // ---- catch-up -----------------------------------------------------------------------------------------
 
     @Test
-    void catchUpSendsStepsInBatchesThenUpdateThenAwarenessThenSynced() throws Exception {
+    void catchUpSendsStepsInBatchesThenAwarenessThenSynced() throws Exception {
         Room room = rooms(LONG_IDLE, 500, 2).acquire(DOC);
         RecordingPeer w = new RecordingPeer("w");
         join(room, w);
         get(room.submitSteps(w, 0, steps(0, 5)));
         w.next(RoomEvent.Steps.class);
-        byte[] first = YTestUpdates.insertText(7, "t", "hi");
-        byte[] second = YTestUpdates.appendAfter(9, 0, 7, 1, "!");
-        get(room.submitUpdate(w, first));
-        get(room.submitUpdate(w, second));
         room.setJsonAwareness(w, "{\"user\":\"w\"}");
         flush(room);
         w.drain();
@@ -510,30 +507,56 @@ class RoomTest {
         }
         assertEquals(List.of(0, 2, 4), batchVersions, "steps come in batches of steps-batch");
         assertEquals(steps(0, 5), allSteps);
+        assertEquals("{\"user\":\"w\"}", late.next(RoomEvent.Awareness.class).entries().get(0).stateJson());
+        assertEquals(5, late.next(RoomEvent.Synced.class).version());
+        late.assertNothingPending();
+
+        // from version 3: only the missing steps; at the head: nothing but awareness and synced
+        room.catchUp(late, 3, null);
+        RoomEvent.Steps rest = late.next(RoomEvent.Steps.class);
+        assertEquals(3, rest.version());
+        assertEquals(steps(3, 2), rest.steps());
+        late.next(RoomEvent.Awareness.class);
+        assertEquals(5, late.next(RoomEvent.Synced.class).version());
+        room.catchUp(late, 5, null);
+        late.next(RoomEvent.Awareness.class);
+        late.next(RoomEvent.Synced.class);
+        flush(room);
+        late.assertNothingPending();
+    }
+
+    @Test
+    void catchUpSendsTheUpdateThenAwarenessThenSynced() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer w = new RecordingPeer("w");
+        join(room, w);
+        byte[] first = YTestUpdates.insertText(7, "t", "hi");
+        byte[] second = YTestUpdates.appendAfter(9, 0, 7, 1, "!");
+        get(room.submitUpdate(w, first));
+        get(room.submitUpdate(w, second));
+        room.setJsonAwareness(w, "{\"user\":\"w\"}");
+        flush(room);
+        w.drain();
+
+        RecordingPeer late = new RecordingPeer("late");
+        join(room, late);
+        room.catchUp(late, 0, null);
         RoomEvent.Update state = late.next(RoomEvent.Update.class);
         assertNull(state.origin());
         assertEquals(Map.of(7L, 2L, 9L, 1L), YUpdates.decodeStateVector(YUpdates.stateVector(state.update())));
         assertArrayEquals(YUpdates.merge(List.of(first, second)), state.update());
         assertEquals("{\"user\":\"w\"}", late.next(RoomEvent.Awareness.class).entries().get(0).stateJson());
-        assertEquals(5, late.next(RoomEvent.Synced.class).version());
+        assertEquals(0, late.next(RoomEvent.Synced.class).version());
         late.assertNothingPending();
 
-        // from version 3 with a state vector that has client 7: only the missing steps and client 9's insert
-        room.catchUp(late, 3, YUpdates.encodeStateVector(Map.of(7L, 2L)));
-        RoomEvent.Steps rest = late.next(RoomEvent.Steps.class);
-        assertEquals(3, rest.version());
-        assertEquals(steps(3, 2), rest.steps());
+        // a state vector that has client 7: only client 9's insert
+        room.catchUp(late, null, YUpdates.encodeStateVector(Map.of(7L, 2L)));
         assertArrayEquals(second, late.next(RoomEvent.Update.class).update());
         late.next(RoomEvent.Awareness.class);
-        assertEquals(5, late.next(RoomEvent.Synced.class).version());
-
-        // up to date (version at head, full state vector): nothing but awareness and synced
-        room.catchUp(late, 5, YUpdates.stateVector(YUpdates.merge(List.of(first, second))));
-        late.next(RoomEvent.Awareness.class);
         late.next(RoomEvent.Synced.class);
-        // no version at all: no steps
-        room.catchUp(late, null, null);
-        late.next(RoomEvent.Update.class);
+
+        // up to date (full state vector): nothing but awareness and synced
+        room.catchUp(late, null, YUpdates.stateVector(YUpdates.merge(List.of(first, second))));
         late.next(RoomEvent.Awareness.class);
         late.next(RoomEvent.Synced.class);
         flush(room);
@@ -561,29 +584,38 @@ class RoomTest {
         join(room, a);
         get(room.submitSteps(a, 0, steps(0, 2)));
         a.next(RoomEvent.Steps.class);
+        Room yjsRoom = rooms.acquire("yjs-doc");
+        join(yjsRoom, a);
         byte[] update = YTestUpdates.insertText(7, "t", "kept");
-        get(room.submitUpdate(a, update));
+        get(yjsRoom.submitUpdate(a, update));
         room.leave(a);
+        yjsRoom.leave(a);
         rooms.release(room);
+        rooms.release(yjsRoom);
 
-        Await.until("the idle room to be unloaded", () -> rooms.find(DOC) == null);
-        assertEquals(0, rooms.size());
+        Await.until("the idle rooms to be unloaded", () -> rooms.size() == 0);
 
         Room again = rooms.acquire(DOC);
         assertNotSame(room, again);
         RecordingPeer b = new RecordingPeer("b");
         assertEquals(new Room.Joined(2, 1), join(again, b), "the version comes back from the store");
+        assertEquals(DocumentKind.STEPS, again.stats().kind(), "so does the kind");
         again.catchUp(b, 0, null);
         RoomEvent.Steps s = b.next(RoomEvent.Steps.class);
         assertEquals(steps(0, 2), s.steps());
         assertEquals(List.of("a", "a"), s.clientIds());
-        assertArrayEquals(update, b.next(RoomEvent.Update.class).update());
         assertEquals(2, b.next(RoomEvent.Synced.class).version());
-        assertEquals(1, again.stats().storedUpdates());
+
+        Room yjsAgain = rooms.acquire("yjs-doc");
+        join(yjsAgain, b);
+        yjsAgain.catchUp(b, null, null);
+        assertArrayEquals(update, b.next(RoomEvent.Update.class).update());
+        assertEquals(1, yjsAgain.stats().storedUpdates());
+        assertEquals(DocumentKind.YJS, yjsAgain.stats().kind());
 
         // the update log continues where it stopped (no sequence number reused)
-        get(again.submitUpdate(b, YTestUpdates.appendAfter(7, 4, 7, 3, "!")));
-        assertEquals(List.of(1L, 2L), store.updates(DOC).stream().map(Store.StoredUpdate::seq).toList());
+        get(yjsAgain.submitUpdate(b, YTestUpdates.appendAfter(7, 4, 7, 3, "!")));
+        assertEquals(List.of(1L, 2L), store.updates("yjs-doc").stream().map(Store.StoredUpdate::seq).toList());
     }
 
     @Test
@@ -647,16 +679,15 @@ class RoomTest {
         assertFalse(b.closed.isDone());
         assertEquals(0, room.stats().version());
 
-        // once the store recovers, the same version is free again and nothing of the failure remains
+        // once the store recovers, the same version is free again and nothing of the failure remains: not even
+        // the kind (the failed update was the last write, yet steps may still be the first)
         controllable.failWrites(false);
         assertEquals(new Room.StepsOutcome.Accepted(1), get(room.submitSteps(b, 0, steps(7, 1))));
         assertEquals(List.of("b"), a.next(RoomEvent.Steps.class).clientIds());
         assertEquals(List.of("b"), b.next(RoomEvent.Steps.class).clientIds());
-        byte[] update = YTestUpdates.insertText(7, "t", "kept");
-        get(room.submitUpdate(a, update));
-        assertArrayEquals(update, b.next(RoomEvent.Update.class).update());
         assertEquals(List.of(step(7)), store.stepsSince(DOC, 0, 10).stream().map(Store.StoredStep::stepJson).toList());
-        assertEquals(1, store.updates(DOC).size());
+        assertEquals(0, store.updates(DOC).size());
+        assertEquals(DocumentKind.STEPS, store.head(DOC).kind());
     }
 
     @Test
@@ -696,5 +727,42 @@ class RoomTest {
         assertEquals(List.of("one", "two"), flush(room));
         // replacing a client's older connection is not an extra connection
         assertEquals(new Room.Joined(0, 2), join(room, new RecordingPeer("two")));
+    }
+
+    @Test
+    void theFirstWriteFixesTheKindAndWritesOfTheOtherKindAreRefusedAndGoNowhere() throws Exception {
+        Room steps = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        join(steps, a);
+        join(steps, b);
+        assertNull(steps.stats().kind(), "no kind before the first write");
+        get(steps.submitSteps(a, 0, steps(0, 1)));
+        a.next(RoomEvent.Steps.class);
+        b.next(RoomEvent.Steps.class);
+        assertEquals(DocumentKind.STEPS, steps.stats().kind());
+        Room.RefusedException refused = assertInstanceOf(Room.RefusedException.class,
+                failure(steps.submitUpdate(a, YTestUpdates.insertText(7, "t", "x"))));
+        assertEquals("document-kind", refused.code());
+        get(steps.submitUpdate(a, YUpdates.EMPTY_UPDATE));   // an empty update (sent on connect) changes nothing
+        flush(steps);
+        a.assertNothingPending();
+        b.assertNothingPending();
+        assertEquals(List.of(), store.updates(DOC));
+
+        Room yjs = rooms().acquire("yjs-doc");
+        join(yjs, a);
+        join(yjs, b);
+        get(yjs.submitUpdate(a, YTestUpdates.insertText(7, "t", "x")));
+        a.next(RoomEvent.Update.class);      // recorded for every peer; the adapter skips its own
+        b.next(RoomEvent.Update.class);
+        Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class,
+                get(yjs.submitSteps(a, 0, steps(0, 1))));
+        assertEquals("document-kind", invalid.code());
+        flush(yjs);
+        a.assertNothingPending();
+        b.assertNothingPending();
+        assertEquals(List.of(), store.stepsSince("yjs-doc", 0, 10));
+        assertEquals(DocumentKind.YJS, yjs.stats().kind());
     }
 }

@@ -86,18 +86,18 @@ public abstract class StoreContractTest {
         assertEquals(List.of(2L), seqs(store.updatesAfter("d", 1, 1)));
         assertEquals(List.of(), store.updatesAfter("d", 3, 10));
         assertEquals(List.of(), store.updates("nothing"));
-        assertEquals(new DocumentHead(0, 3, 3, 6), store.head("d"));
+        assertEquals(new DocumentHead(0, 3, 3, 6, DocumentKind.YJS), store.head("d"));
     }
 
     @Test
     void headsAreReadForSeveralDocumentsAtOnce() throws Exception {
         Store store = open();
         await(store.appendSteps("a", 0, List.of(step("0"), step("1")), "c"));
-        await(store.appendUpdate("a", new byte[] {1, 2, 3, 4}));
+        await(store.appendUpdate("b", new byte[] {1, 2, 3, 4}));
         await(store.appendUpdate("b", new byte[] {5}));
         Map<String, DocumentHead> heads = store.heads(List.of("a", "b", "never"));
-        assertEquals(new DocumentHead(2, 1, 1, 4), heads.get("a"));
-        assertEquals(new DocumentHead(0, 1, 1, 1), heads.get("b"));
+        assertEquals(new DocumentHead(2, 0, 0, 0, DocumentKind.STEPS), heads.get("a"));
+        assertEquals(new DocumentHead(0, 2, 2, 5, DocumentKind.YJS), heads.get("b"));
         assertEquals(DocumentHead.EMPTY, heads.get("never"));
         assertEquals(heads.get("a"), store.head("a"));
     }
@@ -196,7 +196,7 @@ public abstract class StoreContractTest {
         assertEquals(List.of(3L, 4L, 5L), seqs(updates));
         assertArrayEquals(new byte[] {10, 20, 30}, updates.get(0).data());
         assertArrayEquals(new byte[] {4}, updates.get(1).data());
-        assertEquals(new DocumentHead(0, 5, 3, 5), store.head("d"));
+        assertEquals(new DocumentHead(0, 5, 3, 5, DocumentKind.YJS), store.head("d"));
 
         // appends submitted together with a compaction survive it and keep counting from the head
         List<CompletableFuture<Long>> appends = new ArrayList<>();
@@ -271,7 +271,7 @@ public abstract class StoreContractTest {
         List<CompletableFuture<?>> queued = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             queued.add(store.appendUpdate("d", new byte[] {(byte) i}));
-            queued.add(store.appendSteps("d", i, List.of(step("s" + i)), "c"));
+            queued.add(store.appendSteps("s", i, List.of(step("s" + i)), "c"));
         }
         store.close();
         for (CompletableFuture<?> f : queued) {
@@ -284,8 +284,39 @@ public abstract class StoreContractTest {
 
         Store reopened = open();
         assertTrue(reopened.isHealthy());
-        assertEquals(new DocumentHead(100, 100, 100, 100), reopened.head("d"));
-        assertEquals(100, reopened.stepsSince("d", 0, 1000).size());
+        assertEquals(new DocumentHead(0, 100, 100, 100, DocumentKind.YJS), reopened.head("d"));
+        assertEquals(new DocumentHead(100, 0, 0, 0, DocumentKind.STEPS), reopened.head("s"));
+        assertEquals(100, reopened.stepsSince("s", 0, 1000).size());
         assertEquals(101L, await(reopened.appendUpdate("d", new byte[] {1})));
+    }
+
+    @Test
+    void theFirstWriteFixesTheKindAndTheOtherKindIsRefusedAndNotStored() throws Exception {
+        Store store = open();
+        await(store.appendUpdate("y", new byte[] {1}));
+        Throwable steps = failure(store.appendSteps("y", 0, List.of(step("a")), "c"));
+        assertEquals(DocumentKind.YJS, assertInstanceOf(Store.DocumentKindException.class, steps).kind());
+        assertEquals(List.of(), store.stepsSince("y", 0, 10));
+
+        await(store.appendSteps("s", 0, List.of(step("a")), "c"));
+        Throwable update = failure(store.appendUpdate("s", new byte[] {1}));
+        assertEquals(DocumentKind.STEPS, assertInstanceOf(Store.DocumentKindException.class, update).kind());
+        assertEquals(List.of(), store.updates("s"));
+
+        // refused inside a group commit too: the batch's other writes are kept
+        List<CompletableFuture<?>> batch = List.of(store.appendUpdate("y", new byte[] {2}),
+                store.appendSteps("y", 0, List.of(step("b")), "c"), store.appendSteps("s", 1, List.of(step("b")), "c"));
+        await(batch.get(0));
+        assertInstanceOf(Store.DocumentKindException.class, failure(batch.get(1)));
+        await(batch.get(2));
+        assertEquals(new DocumentHead(0, 2, 2, 2, DocumentKind.YJS), store.head("y"));
+        assertEquals(new DocumentHead(2, 0, 0, 0, DocumentKind.STEPS), store.head("s"));
+        assertEquals("steps", store.document("s").orElseThrow().kind());
+        assertEquals(DocumentHead.EMPTY, store.head("never"));
+
+        // a deleted document's id is free for either kind
+        await(store.delete("s"));
+        await(store.appendUpdate("s", new byte[] {3}));
+        assertEquals(DocumentKind.YJS, store.head("s").kind());
     }
 }

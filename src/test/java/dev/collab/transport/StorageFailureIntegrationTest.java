@@ -47,6 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StorageFailureIntegrationTest {
     private static final String DOC = "disk-fail";
+    /** Steps go to a document of their own: a document holds Yjs updates or steps, never both. */
+    private static final String STEPS_DOC = "disk-fail-steps";
     private static final String ADMIN = "storage-test-admin";
 
     @TempDir
@@ -83,7 +85,11 @@ class StorageFailureIntegrationTest {
     }
 
     private RawWs json(String clientId) throws Exception {
-        RawWs c = connect("json " + clientId, "/ws/fabric?documentId=" + DOC + "&clientID=" + clientId);
+        return json(DOC, clientId);
+    }
+
+    private RawWs json(String documentId, String clientId) throws Exception {
+        RawWs c = connect("json " + clientId, "/ws/fabric?documentId=" + documentId + "&clientID=" + clientId);
         assertEquals("connected", type(c.next()));
         return c;
     }
@@ -145,7 +151,7 @@ class StorageFailureIntegrationTest {
     private int rows(String table) throws SQLException {
         try (Connection c = sqlite();
              PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + table + " WHERE document_id = ?")) {
-            ps.setString(1, DOC);
+            ps.setString(1, table.equals("pm_steps") ? STEPS_DOC : DOC);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getInt(1);
@@ -176,13 +182,15 @@ class StorageFailureIntegrationTest {
     void failedWritesAreReportedNotAcknowledgedNotRelayedAndReadsKeepWorking() throws Exception {
         RawWs writer = json("writer");
         RawWs reader = json("reader");
+        RawWs stepsWriter = json(STEPS_DOC, "steps-writer");
+        RawWs stepsReader = json(STEPS_DOC, "steps-reader");
         byte[] first = YTestUpdates.insertText(1, "t", "before");
         writer.sendText(updateMessage(first, 1));
         assertEquals(1, parse(writer.until(m -> isType(m, "ack"), "ack 1").getLast()).getInt("id"));
         assertTrue(isType(reader.until(m -> isType(m, "update"), "relay of update 1").getLast(), "update"));
-        writer.sendText(stepsMessage(0, "a"));
-        assertEquals(0, parse(writer.until(m -> isType(m, "steps"), "steps echo").getLast()).getInt("version"));
-        reader.until(m -> isType(m, "steps"), "steps relay");
+        stepsWriter.sendText(stepsMessage(0, "a"));
+        assertEquals(0, parse(stepsWriter.until(m -> isType(m, "steps"), "steps echo").getLast()).getInt("version"));
+        stepsReader.until(m -> isType(m, "steps"), "steps relay");
         assertEquals(1, rows("yjs_updates"));
         assertEquals(1, rows("pm_steps"));
 
@@ -195,18 +203,23 @@ class StorageFailureIntegrationTest {
         assertEquals("storage-failure", error.getString("code"), error.toString());
         assertFalse(answer.stream().anyMatch(m -> isType(m, "ack")), "no ack for the failed write: " + answer);
         // JSON steps: the same, and the version does not move
-        writer.sendText(stepsMessage(1, "b"));
-        List<Object> stepsAnswer = writer.until(m -> isType(m, "error"), "steps storage-failure error");
+        stepsWriter.sendText(stepsMessage(1, "b"));
+        List<Object> stepsAnswer = stepsWriter.until(m -> isType(m, "error"), "steps storage-failure error");
         assertEquals("storage-failure", parse(stepsAnswer.getLast()).getString("code"));
         assertFalse(stepsAnswer.stream().anyMatch(m -> isType(m, "steps")), "no steps echo: " + stepsAnswer);
         List<Object> seen = untilBarrier(writer, reader, "after-json-failures");
-        assertTrue(seen.stream().noneMatch(m -> isType(m, "update") || isType(m, "steps")),
+        assertTrue(seen.stream().noneMatch(m -> isType(m, "update")),
                 "nothing of the failed writes was relayed: " + RawWs.describe(seen));
+        List<Object> seenSteps = untilBarrier(stepsWriter, stepsReader, "after-json-step-failures");
+        assertTrue(seenSteps.stream().noneMatch(m -> isType(m, "steps")),
+                "nothing of the failed steps was relayed: " + RawWs.describe(seenSteps));
 
         // reads keep working: a sync answers the stored state and version
-        writer.sendText("{\"type\":\"sync\",\"version\":0}");
+        stepsWriter.sendText("{\"type\":\"sync\",\"version\":0}");
+        List<Object> stepsSync = stepsWriter.until(m -> isType(m, "synced"), "synced");
+        assertEquals(1, parse(stepsSync.getLast()).getInt("version"), "the version the store holds");
+        writer.sendText("{\"type\":\"sync\"}");
         List<Object> sync = writer.until(m -> isType(m, "synced"), "synced");
-        assertEquals(1, parse(sync.getLast()).getInt("version"), "the version the store holds");
         byte[] synced = sync.stream().filter(m -> isType(m, "update")).map(m -> Base64.getDecoder()
                 .decode(parse(m).getString("update"))).findFirst().orElseThrow();
         assertArrayEquals(YUpdates.merge(List.of(first)), YUpdates.merge(List.of(synced)));
@@ -250,8 +263,8 @@ class StorageFailureIntegrationTest {
         writer.sendText(updateMessage(again, 3));
         assertEquals(3, parse(writer.until(m -> isType(m, "ack"), "ack 3").getLast()).getInt("id"));
         assertTrue(reader.until(m -> isType(m, "update"), "relay of update 3").size() >= 1);
-        writer.sendText(stepsMessage(1, "c"));
-        assertEquals(1, parse(writer.until(m -> isType(m, "steps"), "steps echo").getLast()).getInt("version"));
+        stepsWriter.sendText(stepsMessage(1, "c"));
+        assertEquals(1, parse(stepsWriter.until(m -> isType(m, "steps"), "steps echo").getLast()).getInt("version"));
         hocus.sendBinary(HocuspocusCodec.update(DOC, YTestUpdates.insertText(6, "t", "hp after")));
         status = hocus.until(m -> m instanceof byte[] && hp(m) instanceof HocuspocusCodec.SyncStatus, "SyncStatus");
         assertTrue(((HocuspocusCodec.SyncStatus) hp(status.getLast())).applied(), "SyncStatus(true)");

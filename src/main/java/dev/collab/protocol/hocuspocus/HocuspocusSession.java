@@ -165,6 +165,7 @@ final class HocuspocusSession implements ProtocolHandler {
         private final Scope scope;
         private final String userId;
         private final AtomicReference<Room> room = new AtomicReference<>();
+        private volatile boolean loggedWrongKind;
 
         DocumentPeer(String name, String documentId, Scope scope, String userId) {
             this.name = name;
@@ -239,7 +240,13 @@ final class HocuspocusSession implements ProtocolHandler {
                 if (YjsPeers.isMalformed(cause)) {
                     refuse("invalid Yjs update for " + documentId + ": " + cause.getMessage());
                 } else {
-                    if (!YjsPeers.isReadOnly(cause)) {
+                    if (YjsPeers.isWrongKind(cause)) {
+                        if (!loggedWrongKind) {
+                            loggedWrongKind = true;
+                            LOG.log(System.Logger.Level.INFO, "refusing updates from hocuspocus connection {0}: {1}",
+                                    connection.id(), cause.getMessage());
+                        }
+                    } else if (!YjsPeers.isReadOnly(cause)) {
                         LOG.log(System.Logger.Level.WARNING, "update to " + documentId + " failed", cause);
                     }
                     connection.sendBinary(HocuspocusCodec.syncStatus(name, false));

@@ -38,4 +38,9 @@ public final class YjsPeers {
     public static boolean isReadOnly(Throwable cause) {
         return cause instanceof Room.RefusedException r && "read-only".equals(r.code());
     }
+
+    /** A Yjs update to a ProseMirror steps document: refused like a read-only client's write. */
+    public static boolean isWrongKind(Throwable cause) {
+        return cause instanceof Room.RefusedException r && Room.WRONG_KIND.equals(r.code());
+    }
 }

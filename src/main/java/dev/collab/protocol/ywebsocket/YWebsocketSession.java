@@ -27,6 +27,7 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     private final String userId;
     private Room room;
     private boolean loggedReadOnly;
+    private boolean loggedWrongKind;
 
     YWebsocketSession(Connection connection, Rooms rooms, String documentId, boolean canWrite, String userId) {
         this.connection = connection;
@@ -92,6 +93,12 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
                     loggedReadOnly = true;
                     LOG.log(System.Logger.Level.INFO, "dropping updates from read-only connection {0} to {1}",
                             connection.id(), documentId);
+                }
+            } else if (YjsPeers.isWrongKind(cause)) {
+                if (!loggedWrongKind) {
+                    loggedWrongKind = true;
+                    LOG.log(System.Logger.Level.INFO, "dropping updates from connection {0}: {1}",
+                            connection.id(), cause.getMessage());
                 }
             } else if (YjsPeers.isMalformed(cause)) {
                 refuse("invalid Yjs update: " + cause.getMessage());

@@ -1,5 +1,6 @@
 package dev.collab.store.sqlite;
 
+import dev.collab.store.DocumentKind;
 import dev.collab.store.GroupCommitWriter;
 import dev.collab.store.Migrations;
 import dev.collab.store.Store;
@@ -141,12 +142,21 @@ public final class SqliteStore implements Store {
                 version = rs.getInt(1);
             }
         }
+        DocumentKind kind = null;
+        try (PreparedStatement ps = c.prepareStatement("SELECT kind FROM documents WHERE id = ?")) {
+            ps.setString(1, documentId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    kind = DocumentKind.of(rs.getString(1));
+                }
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0), COUNT(*),"
                 + " COALESCE(SUM(LENGTH(data)), 0) FROM yjs_updates WHERE document_id = ?")) {
             ps.setString(1, documentId);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new DocumentHead(version, rs.getLong(1), rs.getInt(2), rs.getLong(3));
+                return new DocumentHead(version, rs.getLong(1), rs.getInt(2), rs.getLong(3), kind);
             }
         }
     }
@@ -199,12 +209,12 @@ public final class SqliteStore implements Store {
             + " (SELECT COALESCE(MAX(version) + 1, 0) FROM pm_steps WHERE document_id = d.id),"
             + " (SELECT COUNT(*) FROM yjs_updates WHERE document_id = d.id),"
             + " (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM yjs_updates WHERE document_id = d.id)"
-            + " + (SELECT COALESCE(SUM(LENGTH(CAST(step AS BLOB))), 0) FROM pm_steps WHERE document_id = d.id)"
-            + " FROM documents d";
+            + " + (SELECT COALESCE(SUM(LENGTH(CAST(step AS BLOB))), 0) FROM pm_steps WHERE document_id = d.id),"
+            + " d.kind FROM documents d";
 
     private static DocumentInfo documentInfo(ResultSet rs) throws SQLException {
         return new DocumentInfo(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getInt(4), rs.getInt(5),
-                rs.getLong(6));
+                rs.getLong(6), DocumentKind.of(rs.getString(7)));
     }
 
     @Override
@@ -295,7 +305,7 @@ public final class SqliteStore implements Store {
     public CompletableFuture<Void> appendSteps(String documentId, int firstVersion, List<String> stepsJson,
                                                String clientId) {
         return writer.submit(s -> {
-            ensureDocument(s, documentId);
+            ensureDocument(s, documentId, DocumentKind.STEPS);
             PreparedStatement ps = s.prepare("INSERT INTO pm_steps(document_id, version, step,"
                     + " client_id, created_at) VALUES (?, ?, ?, ?, ?)");
             long now = System.currentTimeMillis();
@@ -321,7 +331,7 @@ public final class SqliteStore implements Store {
     @Override
     public CompletableFuture<Long> appendUpdate(String documentId, byte[] update) {
         return writer.submit(s -> {
-            ensureDocument(s, documentId);
+            ensureDocument(s, documentId, DocumentKind.YJS);
             PreparedStatement ps = s.prepare("INSERT INTO yjs_updates(document_id, seq, data, created_at)"
                     + " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ? FROM yjs_updates WHERE document_id = ? RETURNING seq");
             ps.setString(1, documentId);
@@ -383,15 +393,28 @@ public final class SqliteStore implements Store {
         });
     }
 
-    /** Creates the document row on its first change, and records the time of every change. */
-    private static void ensureDocument(GroupCommitWriter.Statements s, String documentId) throws SQLException {
-        PreparedStatement ps = s.prepare("INSERT INTO documents(id, created_at, updated_at) VALUES (?, ?, ?)"
-                + " ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at");
+    /**
+     * Creates the document's row on its first write, which fixes its kind, records the time of every change, and
+     * refuses a write of the other kind (the caller's savepoint or rollback drops whatever the write did).
+     */
+    private static void ensureDocument(GroupCommitWriter.Statements s, String documentId, DocumentKind kind)
+            throws SQLException {
+        PreparedStatement ps = s.prepare("INSERT INTO documents(id, created_at, updated_at, kind)"
+                + " VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET updated_at = excluded.updated_at,"
+                + " kind = COALESCE(kind, excluded.kind) RETURNING kind");
         long now = System.currentTimeMillis();
         ps.setString(1, documentId);
         ps.setLong(2, now);
         ps.setLong(3, now);
-        ps.executeUpdate();
+        ps.setString(4, kind.wire());
+        DocumentKind stored;
+        try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            stored = DocumentKind.of(rs.getString(1));
+        }
+        if (stored != kind) {
+            throw new DocumentKindException(documentId, stored);
+        }
     }
 
     @Override

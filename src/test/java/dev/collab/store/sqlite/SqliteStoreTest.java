@@ -1,5 +1,6 @@
 package dev.collab.store.sqlite;
 
+import dev.collab.store.DocumentKind;
 import dev.collab.store.Migrations;
 import dev.collab.store.Store;
 import dev.collab.store.Store.StoredStep;
@@ -156,13 +157,21 @@ class SqliteStoreTest extends StoreContractTest {
                     st.execute(statement);
                 }
             }
-            st.execute("INSERT INTO documents VALUES ('old', 0)");
-            st.execute("INSERT INTO yjs_updates VALUES ('old', 1, X'0102', 0)");
-            st.execute("INSERT INTO pm_steps VALUES ('old', 0, '{}', 'c', 0)");
+            st.execute("INSERT INTO documents VALUES ('old', 0), ('y', 0), ('s', 0), ('empty', 0)");
+            st.execute("INSERT INTO yjs_updates VALUES ('old', 1, X'0102', 0), ('y', 1, X'01', 10)");
+            st.execute("INSERT INTO pm_steps VALUES ('old', 0, '{}', 'c', 0), ('s', 0, '{}', 'c', 10)");
         }
         Store store = open();
-        assertEquals(new Store.DocumentHead(1, 1, 1, 2), store.head("old"));
+        // the kind migration derives each document's kind from its earliest row (ties count as yjs)
+        assertEquals(new Store.DocumentHead(1, 1, 1, 2, DocumentKind.YJS), store.head("old"));
+        assertEquals(DocumentKind.YJS, store.head("y").kind());
+        assertEquals(DocumentKind.STEPS, store.head("s").kind());
+        assertEquals(null, store.head("empty").kind(), "a row without content has no kind yet");
         assertEquals(2L, await(store.appendUpdate("old", new byte[] {3})));
+        assertInstanceOf(Store.DocumentKindException.class, failure(store.appendSteps("old", 1, List.of(step("b")), "c")),
+                "a document that held both keeps the kind of its earliest row");
+        await(store.appendSteps("empty", 0, List.of(step("a")), "c"));
+        assertEquals(DocumentKind.STEPS, store.head("empty").kind());
         assertEquals("1", history().get(0).version(), "baselined at the version the old table recorded");
     }
 
