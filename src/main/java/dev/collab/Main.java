@@ -7,6 +7,7 @@ import dev.collab.config.Logging;
 import dev.collab.config.Settings;
 import dev.collab.config.UnknownVariables;
 import dev.collab.http.AdminService;
+import dev.collab.http.ContentService;
 import dev.collab.http.DocumentsService;
 import dev.collab.http.InternalService;
 import dev.collab.http.ObserveService;
@@ -106,6 +107,8 @@ public final class Main {
                     .add(HocuspocusProtocol.PATH, connections.endpoint("hocuspocus", hocuspocus));
             UpgradeRefusals refusals = new UpgradeRefusals(connections).add(JsonProtocol.PATH, json)
                     .add(yWebsocketPath, yWebsocket).add(HocuspocusProtocol.PATH, hocuspocus);
+            DocumentsService documents = new DocumentsService(rooms, store, settings.adminToken(), access,
+                    settings.maxMessageBytes());
             WebServer web = WebServer.builder()
                     .host(settings.host())
                     .port(settings.port())
@@ -118,8 +121,8 @@ public final class Main {
                             .register(refusals)
                             .register(new ObserveService(metrics, store))
                             .register(new InternalService(rooms, store, settings.adminToken(), access))
-                            .register(new DocumentsService(rooms, store, settings.adminToken(), access,
-                                    settings.maxMessageBytes()))
+                            .register(documents)
+                            .register(new ContentService(rooms, store, documents))
                             .update(routing -> webPages(settings, routing)))
                     .build();
             startListening(web, settings, () -> {

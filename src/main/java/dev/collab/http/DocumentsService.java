@@ -252,7 +252,7 @@ public final class DocumentsService implements HttpService {
      * The caller's access to document {@code id} (the admin token counts as read-write to everything), or null
      * after answering 400 / 401 / 403.
      */
-    private Access authorize(ServerRequest req, ServerResponse res, String id, boolean write) {
+    Access authorize(ServerRequest req, ServerResponse res, String id, boolean write) {
         String problem = DocumentIds.problem(id);
         if (problem != null) {
             badRequest(res, problem);

@@ -133,15 +133,18 @@ public final class InternalService implements HttpService {
         if (!readAllowed(req, res, id)) {
             return;
         }
-        Room room = rooms.find(id);
-        byte[] state;
-        if (room != null) {
-            state = room.yjsState(null).get(30, TimeUnit.SECONDS);
-        } else {
-            List<byte[]> log = store.updates(id).stream().map(Store.StoredUpdate::data).toList();
-            state = log.isEmpty() ? YUpdates.EMPTY_UPDATE : log.size() == 1 ? log.get(0) : YUpdates.merge(log, true);
-        }
+        byte[] state = yjsState(rooms, store, id);
         res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream").send(state);
+    }
+
+    /** The merged Yjs state: from the room when it is in memory (it has the newest), else from the store. */
+    static byte[] yjsState(Rooms rooms, Store store, String id) throws Exception {
+        Room room = rooms.find(id);
+        if (room != null) {
+            return room.yjsState(null).get(30, TimeUnit.SECONDS);
+        }
+        List<byte[]> log = store.updates(id).stream().map(Store.StoredUpdate::data).toList();
+        return log.isEmpty() ? YUpdates.EMPTY_UPDATE : log.size() == 1 ? log.get(0) : YUpdates.merge(log, true);
     }
 
     private static void badRequest(ServerResponse res, String message) {

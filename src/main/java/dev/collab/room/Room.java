@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * One document's room: its peers, awareness, Yjs state and ProseMirror step head, whatever protocol the peers
@@ -88,6 +89,7 @@ public final class Room {
     private long lastCommittedSeq;
     private byte[] mergedState = YUpdates.EMPTY_UPDATE;                // all committed updates but `unmerged`
     private final List<byte[]> unmerged = new ArrayList<>();          // committed after mergedState
+    private final List<byte[]> inFlightUpdates = new ArrayList<>();   // accepted, commit pending (computed writes see them)
     private int storedUpdates;
     private long storedUpdateBytes;
     private int updatesSinceCompaction;
@@ -284,6 +286,35 @@ public final class Room {
         return done;
     }
 
+    /**
+     * A write computed by the server (seeding content over HTTP): {@code build} makes the update from the
+     * document's state, committed and in flight, inside the room, so no write lands between reading and writing.
+     * The update is then committed and relayed like {@link #submitUpdate(byte[], String)}; {@code build} refuses by
+     * throwing (RefusedException, IllegalArgumentException), which fails the future and changes nothing.
+     */
+    public CompletableFuture<Void> submitComputedUpdate(UnaryOperator<byte[]> build, String userId) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        owner.execute(() -> whenLoaded(() -> {
+            byte[] update;
+            try {
+                byte[] state = inFlightUpdates.isEmpty() ? state() : YUpdates.merge(concat(state(), inFlightUpdates));
+                update = build.apply(state);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+                return;
+            }
+            commitUpdate(update, null, userId, done);
+        }, done::completeExceptionally));
+        return done;
+    }
+
+    private static List<byte[]> concat(byte[] first, List<byte[]> rest) {
+        List<byte[]> all = new ArrayList<>(rest.size() + 1);
+        all.add(first);
+        all.addAll(rest);
+        return all;
+    }
+
     /** Validates, commits, then relays to every peer but {@code origin} (null: to all); runs in the owner. */
     private void commitUpdate(byte[] update, Peer origin, String userId, CompletableFuture<Void> done) {
         try {
@@ -305,8 +336,10 @@ public final class Room {
         }
         kind = DocumentKind.YJS;
         inFlight.incrementAndGet();
+        inFlightUpdates.add(update);
         store.appendUpdate(documentId, update).whenComplete((seq, error) -> owner.executeQueued(() -> {
             inFlight.decrementAndGet();
+            inFlightUpdates.remove(update);
             if (error != null) {
                 forgetKindIfNothingStored();
                 if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
