@@ -107,6 +107,8 @@ describe('configuration errors: one line naming the variable, exit 2, nothing op
     ['COLLAB_AUTH_SECRET', 'too-short', /COLLAB_AUTH_SECRET .*at least 32 bytes/],
     ['COLLAB_LOG_FORMAT', 'xml', /COLLAB_LOG_FORMAT .*must be one of text, json/],
     ['COLLAB_MAX_MESSAGE_BYTES', 'lots', /COLLAB_MAX_MESSAGE_BYTES .*whole number.*'lots'/],
+    ['COLLAB_ALLOWED_ORIGINS', 'https://ok.example, editor.example.com', /COLLAB_ALLOWED_ORIGINS .*must be origins like.*'editor\.example\.com'/],
+    ['COLLAB_ALLOWED_ORIGINS', 'https://editor.example.com/app', /COLLAB_ALLOWED_ORIGINS .*no path.*'https:\/\/editor\.example\.com\/app'/],
   ];
   for (const [name, value, pattern] of cases) {
     test(`${name}=${value}`, async () => {

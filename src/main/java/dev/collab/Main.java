@@ -19,6 +19,7 @@ import dev.collab.protocol.ywebsocket.YWebsocketProtocol;
 import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
 import dev.collab.store.Store;
+import dev.collab.transport.AllowedOrigins;
 import dev.collab.transport.CannotListen;
 import dev.collab.transport.ConnectionManager;
 import dev.collab.transport.TransportLimits;
@@ -94,6 +95,7 @@ public final class Main {
                     settings.authTimeout(), settings.trustedProxies()), metrics);
             metrics.gauge("collab.documents.in.memory", "rooms loaded in memory", rooms, Rooms::size);
             metrics.connectionGauges(connections::openByProtocol, "json", "y-websocket", "hocuspocus");
+            metrics.registerAtZero("json", "y-websocket", "hocuspocus");
             AccessPolicy access = accessPolicy(settings);
             JsonProtocol json = new JsonProtocol(rooms, access);
             YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms, access);
@@ -135,6 +137,7 @@ public final class Main {
                 LOG.log(System.Logger.Level.WARNING, "COLLAB_ADMIN_TOKEN is not set: the admin API is disabled");
             }
             LOG.log(System.Logger.Level.INFO, "database {0}", settings.dbPath().toAbsolutePath());
+            LOG.log(System.Logger.Level.INFO, "allowed origins: {0}", AllowedOrigins.parse(settings.allowedOrigins()));
             return new CollabServer(web, connections, rooms, store, timer);
         }
 

@@ -72,6 +72,7 @@ public final class Logging {
         private static final Set<String> FIELDS = Set.of("doc", "client", "user", "protocol", "conn", "addr", "code",
                 "reason", "origin", "count", "scope", "write");
         private static final Pattern FIELD = Pattern.compile("\\b([a-z]+)=(?:\\{(\\d+)}|\"\\{(\\d+)}\"|([^\\s,;{]+))");
+        private static final Set<String> NUMERIC = Set.of("conn", "code", "count");
         private static final Map<Level, String> NAMES = Map.of(Level.SEVERE, "ERROR", Level.WARNING, "WARN",
                 Level.INFO, "INFO", Level.CONFIG, "DEBUG", Level.FINE, "DEBUG", Level.FINER, "TRACE",
                 Level.FINEST, "TRACE");
@@ -99,6 +100,8 @@ public final class Logging {
                         Object v = params[Integer.parseInt(index)];
                         if (v instanceof Integer || v instanceof Long) {
                             o.add(key, ((Number) v).longValue());
+                        } else if (v != null && NUMERIC.contains(key) && v.toString().matches("\\d{1,18}")) {
+                            o.add(key, Long.parseLong(v.toString()));     // passed as text to dodge 1,234 grouping
                         } else if (v != null) {
                             o.add(key, v.toString());
                         }

@@ -4,6 +4,7 @@ import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 
 import dev.collab.store.sqlite.SqliteStore;
+import dev.collab.transport.AllowedOrigins;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +76,7 @@ public record Settings(
         require(maxConnectionsPerIp >= 1, "collab.max-connections-per-ip must be at least 1");
         require(maxDocumentsPerSocket >= 1, "collab.max-documents-per-socket must be at least 1");
         require(messagesPerSecond >= 1, "collab.messages-per-second must be at least 1");
-        allowedOrigins = List.copyOf(allowedOrigins);
+        allowedOrigins = AllowedOrigins.parse(allowedOrigins).entries();      // normal form; bad entries stop here
         trustedProxies = List.copyOf(trustedProxies);
     }
 

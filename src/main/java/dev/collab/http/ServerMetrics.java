@@ -7,7 +7,16 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +44,33 @@ public final class ServerMetrics implements TransportEvents {
         commits = Timer.builder("collab.store.commit").description("duration of one SQLite group commit")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
                 .maximumExpectedValue(Duration.ofSeconds(5)).register(registry);
+        // the standard JVM and process meters, from Micrometer's own binders
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    /** Refusal reasons counted from start-up at 0, so a dashboard's series exist before the first refusal. */
+    public static final List<String> REFUSAL_REASONS = List.of("origin", "auth", "auth-timeout", "upgrade",
+            "too-big", "rate-limit", "connections-per-ip", "document-full", "read-only", "document-kind",
+            "invalid-message", "heartbeat");
+
+    /**
+     * Registers every {@code collab_*} series a fresh server can name, at 0: refusals by reason, slow consumers
+     * and message counters per protocol (kind {@code other} stands in until real kinds are seen).
+     */
+    public void registerAtZero(String... protocols) {
+        REFUSAL_REASONS.forEach(this::rejectedCounter);
+        for (String protocol : protocols) {
+            slowCounter(protocol);
+            for (String direction : List.of(IN, OUT)) {
+                counters(direction, protocol, "other");
+            }
+        }
     }
 
     /** A gauge read at scrape time. */
@@ -69,6 +105,12 @@ public final class ServerMetrics implements TransportEvents {
 
     private void count(String direction, String protocol, String kind, int bytes) {
         // two lookups on interned keys instead of building a key string per message
+        Counter[] pair = counters(direction, protocol, kind);
+        pair[0].increment();
+        pair[1].increment(bytes);
+    }
+
+    private Counter[] counters(String direction, String protocol, String kind) {
         Map<String, Counter[]> byKind = (direction == IN ? trafficIn : trafficOut)
                 .computeIfAbsent(protocol, p -> new ConcurrentHashMap<>());
         Counter[] pair = byKind.get(kind);
@@ -79,15 +121,12 @@ public final class ServerMetrics implements TransportEvents {
                     Counter.builder("collab.message.bytes").description("WebSocket message payload bytes")
                             .tags("direction", direction, "protocol", protocol, "kind", kind).register(registry)});
         }
-        pair[0].increment();
-        pair[1].increment(bytes);
+        return pair;
     }
 
     @Override
     public void refused(String reason) {
-        rejected.computeIfAbsent(reason, r -> Counter.builder("collab.rejected")
-                .description("refused upgrades, connections and messages").tag("reason", r).register(registry))
-                .increment();
+        rejectedCounter(reason).increment();
         if (reason.startsWith("auth") || reason.equals("origin")) {
             authFailures.increment();
         }
@@ -95,9 +134,17 @@ public final class ServerMetrics implements TransportEvents {
 
     @Override
     public void slowConsumer(String protocol) {
-        slow.computeIfAbsent(protocol, p -> Counter.builder("collab.slow.consumers")
-                .description("connections closed for not reading").tag("protocol", p).register(registry))
-                .increment();
+        slowCounter(protocol).increment();
+    }
+
+    private Counter rejectedCounter(String reason) {
+        return rejected.computeIfAbsent(reason, r -> Counter.builder("collab.rejected")
+                .description("refused upgrades, connections and messages").tag("reason", r).register(registry));
+    }
+
+    private Counter slowCounter(String protocol) {
+        return slow.computeIfAbsent(protocol, p -> Counter.builder("collab.slow.consumers")
+                .description("connections closed for not reading").tag("protocol", p).register(registry));
     }
 
     /** Prometheus text exposition format. */

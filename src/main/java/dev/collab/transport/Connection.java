@@ -82,6 +82,11 @@ public final class Connection {
     private volatile long lastInboundNanos = System.nanoTime();
     private volatile Runnable protocolCleanup = () -> { };
     private volatile Runnable keepalive = () -> { };
+    private volatile int closeCode = CLOSE_NORMAL;
+    private volatile String closeReason = "";
+    /** Refusals on this connection by reason: the first is logged at once, the counts when it closes. */
+    private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> refusals =
+            new java.util.concurrent.ConcurrentHashMap<>(2);
 
     Connection(String protocol, String remoteAddress, long maxQueuedBytes, Runnable onFinished,
                Runnable onSlowConsumer, TransportEvents events, ProtocolHandler.Factory kinds) {
@@ -144,9 +149,49 @@ public final class Connection {
         enqueue(new Pong(data));
     }
 
-    /** Counts a refusal decided by the protocol (bad message, denied document) in the server's metrics. */
+    /**
+     * Counts a refusal (bad or oversized message, rate limit, read-only write, denied document, ...) in the metrics
+     * and the log: the first of each reason on this connection is logged at once, the rest are counted and logged
+     * as one line per reason when the connection finishes, never one line per message.
+     */
     public void reportRefused(String reason) {
         events.refused(reason);
+        java.util.concurrent.atomic.LongAdder count = refusals.get(reason);
+        if (count == null) {
+            java.util.concurrent.atomic.LongAdder fresh = new java.util.concurrent.atomic.LongAdder();
+            count = refusals.putIfAbsent(reason, fresh);
+            if (count == null) {
+                count = fresh;
+                LOG.log(System.Logger.Level.INFO, "refused conn={0} protocol={1} addr={2} reason={3}"
+                        + " (more on this connection are counted and logged when it closes)",
+                        String.valueOf(id), protocol, remoteAddress, reason);
+            }
+        }
+        count.increment();
+    }
+
+    /** How often {@code reason} was refused on this connection. */
+    public long refusedCount(String reason) {
+        java.util.concurrent.atomic.LongAdder count = refusals.get(reason);
+        return count == null ? 0 : count.sum();
+    }
+
+    /** The close code sent or received (1006 when the connection dropped), {@value #CLOSE_NORMAL} while open. */
+    public int closeCode() {
+        return closeCode;
+    }
+
+    /** The close reason that went with {@link #closeCode()}; empty when none was given. */
+    public String closeReason() {
+        return closeReason;
+    }
+
+    /** The client closed: remember its code and reason for the close log line (the answer echoes the code). */
+    void closedByClient(int code, String reason) {
+        if (!closing.get()) {
+            closeCode = code;
+            closeReason = reason == null ? "" : reason;
+        }
     }
 
     void markInbound() {
@@ -160,6 +205,10 @@ public final class Connection {
     /** Sends a close frame after what is already queued; the connection is cleaned up once it is out. */
     public void close(int code, String reason) {
         if (closing.compareAndSet(false, true)) {
+            if (closeReason.isEmpty() && closeCode == CLOSE_NORMAL) {
+                closeCode = code;
+                closeReason = reason;
+            }
             outbox.add(new Close(code, reason));
             scheduleDrain();
         }
@@ -192,6 +241,8 @@ public final class Connection {
     /** Closes ahead of whatever is queued (the queue is what we are giving up on). */
     private void closeNow(int code, String reason) {
         if (closing.compareAndSet(false, true)) {
+            closeCode = code;
+            closeReason = reason;
             outbox.clear();
             queuedBytes.set(0);
             outbox.add(new Close(code, reason));
@@ -259,7 +310,10 @@ public final class Connection {
 
     /** Drops the socket without a close handshake (dead peers) and cleans up. */
     void terminate() {
-        closing.set(true);
+        if (closing.compareAndSet(false, true)) {
+            closeCode = 1006;
+            closeReason = "connection dropped";
+        }
         WsSession s = session;
         if (s != null) {
             try {
@@ -276,6 +330,9 @@ public final class Connection {
         closing.set(true);
         if (finished.compareAndSet(false, true)) {
             outbox.clear();
+            refusals.forEach((reason, count) -> LOG.log(System.Logger.Level.INFO,
+                    "refusals conn={0} protocol={1} addr={2} reason={3} count={4}",
+                    String.valueOf(id), protocol, remoteAddress, reason, String.valueOf(count.sum())));
             try {
                 protocolCleanup.run();
             } finally {

@@ -28,12 +28,16 @@ public final class ConnectionManager implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final TransportLimits limits;
     private final TransportEvents events;
+    private final AllowedOrigins origins;
+    /** Upgrade refusals have no connection to count them on: one line per origin or reason per minute. */
+    private final RefusalLog upgradeRefusals = new RefusalLog(java.time.Duration.ofMinutes(1), System::nanoTime);
     private volatile boolean closed;
 
     public ConnectionManager(ScheduledExecutorService timer, TransportLimits limits, TransportEvents events) {
         this.timer = timer;
         this.limits = limits;
         this.events = events;
+        this.origins = AllowedOrigins.parse(limits.allowedOrigins());
         long ms = limits.pingInterval().toMillis();
         timer.scheduleAtFixedRate(this::sweep, ms, ms, TimeUnit.MILLISECONDS);
         timer.scheduleAtFixedRate(this::reapDropped, 250, 250, TimeUnit.MILLISECONDS);   // cheap: isAlive() per connection
@@ -63,15 +67,35 @@ public final class ConnectionManager implements AutoCloseable {
             throw new UpgradeRefused(503, "server is shutting down");
         }
         String origin = request.header("Origin").orElse(null);
-        if (origin != null && !limits.allowedOrigins().isEmpty() && !limits.allowedOrigins().contains(origin)) {
+        if (!origins.allows(origin)) {
             events.refused("origin");
+            if (report) {
+                logUpgradeRefusal("origin " + origin, "refused upgrade reason=origin origin={1} path={2}{0}",
+                        origin, request.path());
+            }
             throw new UpgradeRefused(403, "origin " + origin + " is not allowed");
         }
         try {
             factory.checkUpgrade(request);
         } catch (UpgradeRefused e) {
-            events.refused(e.status() == 401 || e.status() == 403 ? "auth" : "upgrade");
+            String reason = e.status() == 401 || e.status() == 403 ? "auth" : "upgrade";
+            events.refused(reason);
+            if (report) {
+                logUpgradeRefusal(reason + " " + e.getMessage(), "refused upgrade reason=" + reason
+                        + " code={1} path={2}: {3}{0}", e.status(), request.path(), e.getMessage());
+            }
             throw e;
+        }
+    }
+
+    /** Logs an upgrade refusal unless one with the same key was logged in the last minute (then it is counted). */
+    private void logUpgradeRefusal(String key, String pattern, Object... args) {
+        long suppressed = upgradeRefusals.admit(key);
+        if (suppressed >= 0) {
+            Object[] all = new Object[args.length + 1];
+            all[0] = suppressed == 0 ? "" : " (and " + suppressed + " more like it in the last minute)";
+            System.arraycopy(args, 0, all, 1, args.length);
+            LOG.log(System.Logger.Level.INFO, pattern, all);
         }
     }
 
@@ -90,7 +114,7 @@ public final class ConnectionManager implements AutoCloseable {
         openByProtocol.computeIfAbsent(protocol, p -> new LongAdder()).increment();
         int fromAddress = openByAddress.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet();
         if (fromAddress > limits.maxConnectionsPerIp()) {
-            events.refused("connections-per-ip");
+            c.reportRefused("connections-per-ip");
             c.close(Connection.CLOSE_POLICY, "too many connections from your address");
         }
         return c;
@@ -100,7 +124,7 @@ public final class ConnectionManager implements AutoCloseable {
     void enforceAuthDeadline(Connection c, ProtocolHandler handler) {
         timer.schedule(() -> {
             if (!c.isFinished() && !handler.isAuthenticated()) {
-                events.refused("auth-timeout");
+                c.reportRefused("auth-timeout");
                 c.close(4408, "authentication timeout");
             }
         }, limits.authTimeout().toMillis(), TimeUnit.MILLISECONDS);

@@ -32,6 +32,9 @@ final class WsEndpoint implements WsListener {
     private StringBuilder textParts;
     private ByteArrayOutputStream binaryParts;
     private boolean handlerClosed;
+    /** When the client was last told it is rate-limited: at most once a second, the other drops are only counted. */
+    private long lastRateLimitReply = System.nanoTime() - RATE_LIMIT_REPLY_NANOS;
+    private static final long RATE_LIMIT_REPLY_NANOS = 1_000_000_000L;
 
     WsEndpoint(ConnectionManager manager, String protocol, ProtocolHandler.Factory factory) {
         this.manager = manager;
@@ -156,13 +159,17 @@ final class WsEndpoint implements WsListener {
         if (rate.tryTake()) {
             return true;
         }
-        events.refused("rate-limit");
-        handler.onRateLimited();
+        connection.reportRefused("rate-limit");
+        long now = System.nanoTime();
+        if (now - lastRateLimitReply >= RATE_LIMIT_REPLY_NANOS) {
+            lastRateLimitReply = now;
+            handler.onRateLimited();
+        }
         return false;
     }
 
     private void tooBig() {
-        events.refused("too-big");
+        connection.reportRefused("too-big");
         connection.close(Connection.CLOSE_TOO_BIG, "message larger than " + maxMessageBytes + " bytes");
         closed();
     }
@@ -183,6 +190,7 @@ final class WsEndpoint implements WsListener {
     @Override
     public void onClose(WsSession session, int status, String reason) {
         if (connection != null) {
+            connection.closedByClient(status, reason);
             connection.close(status == 1005 || status == 1006 ? Connection.CLOSE_NORMAL : status, "");
         }
         closed();

@@ -165,7 +165,6 @@ final class HocuspocusSession implements ProtocolHandler {
         private final Scope scope;
         private final String userId;
         private final AtomicReference<Room> room = new AtomicReference<>();
-        private volatile boolean loggedWrongKind;
 
         DocumentPeer(String name, String documentId, Scope scope, String userId) {
             this.name = name;
@@ -184,6 +183,9 @@ final class HocuspocusSession implements ProtocolHandler {
                     .whenComplete((joined, error) -> {
                         if (error != null) {
                             Throwable cause = Room.failureOf(error);
+                            if (cause instanceof Room.RefusedException refused) {
+                                connection.reportRefused(refused.code());
+                            }
                             connection.sendBinary(HocuspocusCodec.permissionDenied(name,
                                     cause instanceof Room.RefusedException ? cause.getMessage() : "server error"));
                             leave();
@@ -198,7 +200,10 @@ final class HocuspocusSession implements ProtocolHandler {
         void leave() {
             Room r = room.getAndSet(null);
             if (r != null) {
-                LOG.log(System.Logger.Level.INFO, "close protocol=hocuspocus doc={0} client={1}", documentId, clientId());
+                LOG.log(System.Logger.Level.INFO, "close protocol=hocuspocus doc={0} client={1} conn={2} code={3}"
+                        + " reason=\"{4}\"", documentId, clientId(), String.valueOf(connection.id()),
+                        connection.isOpen() ? Connection.CLOSE_NORMAL : connection.closeCode(),
+                        connection.isOpen() ? "document closed" : connection.closeReason());
                 r.leave(this);
                 rooms.release(r);
             }
@@ -241,12 +246,10 @@ final class HocuspocusSession implements ProtocolHandler {
                     refuse("invalid Yjs update for " + documentId + ": " + cause.getMessage());
                 } else {
                     if (YjsPeers.isWrongKind(cause)) {
-                        if (!loggedWrongKind) {
-                            loggedWrongKind = true;
-                            LOG.log(System.Logger.Level.INFO, "refusing updates from hocuspocus connection {0}: {1}",
-                                    connection.id(), cause.getMessage());
-                        }
-                    } else if (!YjsPeers.isReadOnly(cause)) {
+                        connection.reportRefused("document-kind");      // logged once, counted at close
+                    } else if (YjsPeers.isReadOnly(cause)) {
+                        connection.reportRefused("read-only");
+                    } else {
                         LOG.log(System.Logger.Level.WARNING, "update to " + documentId + " failed", cause);
                     }
                     connection.sendBinary(HocuspocusCodec.syncStatus(name, false));

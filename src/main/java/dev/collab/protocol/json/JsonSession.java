@@ -84,7 +84,10 @@ final class JsonSession implements ProtocolHandler, Peer {
                             connection.sendText(JsonOut.object().field("type", "conflict")
                                     .field("version", conflict.currentVersion()).end());
                         } else if (outcome instanceof Room.StepsOutcome.Invalid invalid) {
-                            connection.reportRefused("invalid-message");
+                            connection.reportRefused(switch (invalid.code()) {
+                                case "read-only", Room.WRONG_KIND -> invalid.code();
+                                default -> "invalid-message";
+                            });
                             sendError(invalid.code(), invalid.message());
                         }
                     });
@@ -123,6 +126,7 @@ final class JsonSession implements ProtocolHandler, Peer {
     private void reportFailure(Throwable error) {
         Throwable cause = Room.failureOf(error);
         if (cause instanceof Room.RefusedException refused) {
+            connection.reportRefused(refused.code());
             sendError(refused.code(), refused.getMessage());
         } else if (cause instanceof Lib0Reader.MalformedException malformed) {
             connection.reportRefused("invalid-message");
@@ -140,8 +144,8 @@ final class JsonSession implements ProtocolHandler, Peer {
 
     @Override
     public void onClosed() {
-        LOG.log(System.Logger.Level.INFO, "close protocol=json doc={0} client={1} conn={2}",
-                documentId, clientId, connection.id());
+        LOG.log(System.Logger.Level.INFO, "close protocol=json doc={0} client={1} conn={2} code={3} reason=\"{4}\"",
+                documentId, clientId, String.valueOf(connection.id()), connection.closeCode(), connection.closeReason());
         if (room != null) {
             room.leave(this);
             rooms.release(room);

@@ -26,8 +26,6 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     private final boolean canWrite;
     private final String userId;
     private Room room;
-    private boolean loggedReadOnly;
-    private boolean loggedWrongKind;
 
     YWebsocketSession(Connection connection, Rooms rooms, String documentId, boolean canWrite, String userId) {
         this.connection = connection;
@@ -50,6 +48,9 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
         room.join(this, joined -> { }).whenComplete((joined, error) -> {
             if (error != null) {
                 Throwable cause = Room.failureOf(error);
+                if (cause instanceof Room.RefusedException refused) {
+                    connection.reportRefused(refused.code());
+                }
                 connection.close(Connection.CLOSE_TRY_AGAIN_LATER, cause.getMessage());
             }
         });
@@ -89,17 +90,9 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
             }
             Throwable cause = Room.failureOf(error);
             if (YjsPeers.isReadOnly(cause)) {
-                if (!loggedReadOnly) {
-                    loggedReadOnly = true;
-                    LOG.log(System.Logger.Level.INFO, "dropping updates from read-only connection {0} to {1}",
-                            connection.id(), documentId);
-                }
+                connection.reportRefused("read-only");      // dropped; logged once, counted at close
             } else if (YjsPeers.isWrongKind(cause)) {
-                if (!loggedWrongKind) {
-                    loggedWrongKind = true;
-                    LOG.log(System.Logger.Level.INFO, "dropping updates from connection {0}: {1}",
-                            connection.id(), cause.getMessage());
-                }
+                connection.reportRefused("document-kind");
             } else if (YjsPeers.isMalformed(cause)) {
                 refuse("invalid Yjs update: " + cause.getMessage());
             } else {
@@ -117,7 +110,8 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
 
     @Override
     public void onClosed() {
-        LOG.log(System.Logger.Level.INFO, "close protocol=y-websocket doc={0} client={1}", documentId, clientId());
+        LOG.log(System.Logger.Level.INFO, "close protocol=y-websocket doc={0} client={1} conn={2} code={3} reason=\"{4}\"",
+                documentId, clientId(), String.valueOf(connection.id()), connection.closeCode(), connection.closeReason());
         if (room != null) {
             room.leave(this);
             rooms.release(room);
