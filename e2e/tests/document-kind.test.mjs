@@ -43,7 +43,7 @@ describe('a document has one kind, fixed by its first write', () => {
     const y = clients.yws(documentId, { name: 'y-websocket' });
     await y.whenSynced();
     y.doc.getText('t').insert(0, 'from y-websocket');
-    const dropped = new RegExp(`dropping updates from connection \\d+: document ${documentId} is a steps document`);
+    const dropped = new RegExp(`refused conn=\\d+ protocol=y-websocket .*reason=document-kind: document ${documentId} is a steps document`);
     await until(() => logLines(server, dropped).length === 1, { timeout: 10_000, what: 'the refusal to be logged' });
     y.doc.getText('t').insert(0, 'again ');
     // awareness from the same connection is handled after the second edit: once the watcher sees it, the room
@@ -57,7 +57,7 @@ describe('a document has one kind, fixed by its first write', () => {
     const h = clients.hocus(documentId, { name: 'hocuspocus' });
     await h.whenSynced();
     h.doc.getText('t').insert(0, 'from hocuspocus');
-    await until(() => logLines(server, /refusing updates from hocuspocus connection \d+: document .* is a steps document/).length === 1,
+    await until(() => logLines(server, /refused conn=\d+ protocol=hocuspocus .*reason=document-kind: document .* is a steps document/).length === 1,
       { timeout: 10_000, what: 'the Hocuspocus refusal to be logged' });
     h.awareness.setLocalStateField('user', 'h-after-edit');
     await until(() => [...watcher.awareness.values()].some((s) => s?.user === 'h-after-edit'), { what: 'the Hocuspocus awareness' });

@@ -155,6 +155,11 @@ public final class Connection {
      * as one line per reason when the connection finishes, never one line per message.
      */
     public void reportRefused(String reason) {
+        reportRefused(reason, null);
+    }
+
+    /** {@link #reportRefused(String)} with what the first log line should say about it. */
+    public void reportRefused(String reason, String detail) {
         events.refused(reason);
         java.util.concurrent.atomic.LongAdder count = refusals.get(reason);
         if (count == null) {
@@ -162,9 +167,9 @@ public final class Connection {
             count = refusals.putIfAbsent(reason, fresh);
             if (count == null) {
                 count = fresh;
-                LOG.log(System.Logger.Level.INFO, "refused conn={0} protocol={1} addr={2} reason={3}"
+                LOG.log(System.Logger.Level.INFO, "refused conn={0} protocol={1} addr={2} reason={3}{4}"
                         + " (more on this connection are counted and logged when it closes)",
-                        String.valueOf(id), protocol, remoteAddress, reason);
+                        String.valueOf(id), protocol, remoteAddress, reason, detail == null ? "" : ": " + detail);
             }
         }
         count.increment();

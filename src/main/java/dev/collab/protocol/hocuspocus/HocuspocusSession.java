@@ -246,7 +246,7 @@ final class HocuspocusSession implements ProtocolHandler {
                     refuse("invalid Yjs update for " + documentId + ": " + cause.getMessage());
                 } else {
                     if (YjsPeers.isWrongKind(cause)) {
-                        connection.reportRefused("document-kind");      // logged once, counted at close
+                        connection.reportRefused(Room.WRONG_KIND, cause.getMessage());     // logged once, counted
                     } else if (YjsPeers.isReadOnly(cause)) {
                         connection.reportRefused("read-only");
                     } else {

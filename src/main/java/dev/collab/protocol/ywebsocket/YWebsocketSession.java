@@ -92,7 +92,7 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
             if (YjsPeers.isReadOnly(cause)) {
                 connection.reportRefused("read-only");      // dropped; logged once, counted at close
             } else if (YjsPeers.isWrongKind(cause)) {
-                connection.reportRefused("document-kind");
+                connection.reportRefused(Room.WRONG_KIND, cause.getMessage());
             } else if (YjsPeers.isMalformed(cause)) {
                 refuse("invalid Yjs update: " + cause.getMessage());
             } else {
