@@ -18,6 +18,9 @@ import dev.collab.protocol.json.JsonProtocol;
 import dev.collab.protocol.ywebsocket.YWebsocketProtocol;
 import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
+import dev.collab.cluster.RedisBus;
+import dev.collab.config.ClusterSettings;
+import dev.collab.room.Bus;
 import dev.collab.store.Store;
 import dev.collab.transport.AllowedOrigins;
 import dev.collab.transport.CannotListen;
@@ -78,17 +81,28 @@ public final class Main {
     }
 
     /** A running server: the web server, rooms, connections and store, stopped in reverse order. */
-    public record CollabServer(WebServer web, ConnectionManager connections, Rooms rooms, Store store,
+    public record CollabServer(WebServer web, ConnectionManager connections, Rooms rooms, Store store, Bus bus,
                                ScheduledExecutorService timer) {
 
         public static CollabServer start(Settings settings) {
+            return start(settings, ClusterSettings.load());
+        }
+
+        public static CollabServer start(Settings settings, ClusterSettings cluster) {
             CannotListen.probe(settings.host(), settings.port());      // before the database is opened
             ServerMetrics metrics = new ServerMetrics();
-            Store store = StoreFactory.open(settings, metrics::storeCommit);
+            Store store = StoreFactory.open(settings, cluster, metrics::storeCommit);
             ScheduledExecutorService timer = Executors.newScheduledThreadPool(1,
                     Thread.ofPlatform().name("collab-timer").daemon().factory());
+            String nodeId = cluster.nodeIdOr(hostName(), settings.port() == 0
+                    ? "pid" + ProcessHandle.current().pid() : Integer.toString(settings.port()));
+            Bus bus = cluster.bus().equals(ClusterSettings.REDIS)
+                    ? RedisBus.connect(cluster.redisUrl(), nodeId, timer) : Bus.NONE;
+            LOG.log(System.Logger.Level.INFO, "node {0}: store {1}, bus {2}", nodeId, cluster.store(), cluster.bus());
+            metrics.gauge("collab.node", "1, tagged with this node's id (COLLAB_NODE_ID)", nodeId, id -> 1, "node", nodeId);
             Rooms rooms = new Rooms(store, new RoomSettings(settings.roomIdleUnload(), settings.compactionUpdates(),
-                    settings.compactionBytes(), settings.stepsBatch(), settings.maxConnectionsPerDocument()), timer);
+                    settings.compactionBytes(), settings.stepsBatch(), settings.maxConnectionsPerDocument()), timer,
+                    dev.collab.room.DocumentEvents.NONE, bus);
             ConnectionManager connections = new ConnectionManager(timer, new TransportLimits(
                     settings.maxMessageBytes(), settings.outboundQueueBytes(), settings.pingInterval(),
                     settings.allowedOrigins(), settings.maxConnectionsPerIp(), settings.messagesPerSecond(),
@@ -119,7 +133,7 @@ public final class Main {
                     .shutdownHook(false)
                     .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.maxMessageBytes()).build())
                     .addProtocol(ws)
-                    .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken()))
+                    .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken(), nodeId))
                             .register(refusals)
                             .register(new ObserveService(metrics, store))
                             .register(new InternalService(rooms, store, settings.adminToken(), access))
@@ -130,6 +144,7 @@ public final class Main {
             startListening(web, settings, () -> {
                 connections.close();
                 rooms.close();
+                bus.close();
                 store.close();
                 timer.shutdownNow();
             });
@@ -138,7 +153,15 @@ public final class Main {
             }
             LOG.log(System.Logger.Level.INFO, "database {0}", settings.dbPath().toAbsolutePath());
             LOG.log(System.Logger.Level.INFO, "allowed origins: {0}", AllowedOrigins.parse(settings.allowedOrigins()));
-            return new CollabServer(web, connections, rooms, store, timer);
+            return new CollabServer(web, connections, rooms, store, bus, timer);
+        }
+
+        private static String hostName() {
+            try {
+                return java.net.InetAddress.getLocalHost().getHostName();
+            } catch (java.io.IOException e) {
+                return "localhost";
+            }
         }
 
         /** Starts the web server; should the port be taken after the probe after all, undoes the start and says so. */
@@ -196,6 +219,7 @@ public final class Main {
             connections.closeAll(1012, "server restarting", 3000);
             web.stop();
             rooms.close();
+            bus.close();
             store.close();
             timer.shutdownNow();
             LOG.log(System.Logger.Level.INFO, "stopped; every committed change is in {0}", store);

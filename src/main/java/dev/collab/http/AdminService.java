@@ -26,15 +26,17 @@ public final class AdminService implements HttpService {
     private final Store store;
     private final AdminAuth auth;
     private final Instant started = Instant.now();
+    private final String nodeId;
 
-    public AdminService(Rooms rooms, ConnectionManager connections, Store store, String adminToken) {
+    public AdminService(Rooms rooms, ConnectionManager connections, Store store, String adminToken, String nodeId) {
+        this.nodeId = nodeId;
         this.rooms = rooms;
         this.connections = connections;
         this.store = store;
         this.auth = new AdminAuth(adminToken);
     }
 
-    public record Health(String status, int documents, int connections, long uptimeSeconds,
+    public record Health(String status, String node, int documents, int connections, long uptimeSeconds,
                          Map<String, Long> connectionsByProtocol) {
     }
 
@@ -64,7 +66,7 @@ public final class AdminService implements HttpService {
 
     private void health(ServerRequest req, ServerResponse res) {
         boolean up = store.isHealthy();
-        JsonResponses.send(res, up ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, new Health(up ? "UP" : "DOWN",
+        JsonResponses.send(res, up ? Status.OK_200 : Status.SERVICE_UNAVAILABLE_503, new Health(up ? "UP" : "DOWN", nodeId,
                 rooms.size(), connections.openConnections(),
                 Duration.between(started, Instant.now()).toSeconds(), connections.openByProtocol()));
     }

@@ -72,6 +72,7 @@ public final class Room {
     private final RoomSettings settings;
     private final SerialExecutor owner;
     private final Executor reads;
+    private final Bus bus;
     private final DocumentEvents events;
 
     // ---- owned state: only touched inside owner tasks ----
@@ -84,6 +85,15 @@ public final class Room {
     private boolean loaded;
     private boolean loading;
     private int loadGeneration;                                        // a delete makes a running load stale
+
+    // ---- other nodes (see Bus): their commits arrive as hints, the store is the record ----
+    private Bus.Subscription subscription;
+    private final List<Bus.Event> heardWhileLoading = new ArrayList<>();
+    private final java.util.TreeMap<Long, byte[]> updatesAhead = new java.util.TreeMap<>();  // past a gap, delivered
+    private final java.util.TreeMap<Integer, Bus.StepsCommitted> stepsAhead = new java.util.TreeMap<>();
+    private final Map<Long, String> remoteAwarenessNodes = new HashMap<>();   // awareness id -> node holding it
+    private boolean fillingUpdates;
+    private boolean fillingSteps;
     private int committedVersion;
     private int acceptedVersion;                                       // committed + in flight
     private long lastCommittedSeq;
@@ -103,7 +113,8 @@ public final class Room {
     final AtomicInteger inFlight = new AtomicInteger();               // store writes not yet completed
     private volatile Stats stats;
 
-    Room(String documentId, Store store, RoomSettings settings, Executor pool, DocumentEvents events) {
+    Room(String documentId, Store store, RoomSettings settings, Executor pool, DocumentEvents events, Bus bus) {
+        this.bus = bus;
         this.documentId = documentId;
         this.events = events;
         this.store = store;
@@ -167,19 +178,10 @@ public final class Room {
         peers.remove(peer);
         events.left(documentId, peer);
         heldForCatchUp.remove(peer);
-        List<AwarenessEntry> removed = new ArrayList<>();
-        awarenessOwners.entrySet().removeIf(e -> {
-            if (e.getValue() != peer) {
-                return false;
-            }
-            AwarenessEntry old = awareness.remove(e.getKey());
-            if (old != null) {
-                removed.add(new AwarenessEntry(old.awarenessId(), old.clock() + 1, "null", old.jsonClientId()));
-            }
-            return true;
-        });
+        List<AwarenessEntry> removed = removeAwareness(awarenessOwners, owner -> owner == peer);
         if (!removed.isEmpty()) {
             broadcast(new RoomEvent.Awareness(removed, null));
+            publish(new Bus.AwarenessChanged(bus.nodeId(), removed));
         }
         publishStats();
     }
@@ -213,8 +215,8 @@ public final class Room {
         } else if (version < 0 || version > acceptedVersion) {
             outcome.complete(new StepsOutcome.Invalid("invalid-version",
                     "version " + version + " is outside 0.." + committedVersion));
-        } else if (acceptedVersion != committedVersion) {
-            // steps are being committed: judge this submission against the version they produce
+        } else if (acceptedVersion != committedVersion || fillingSteps) {
+            // steps are being committed (or read): judge this submission against the version they produce
             waitingForSteps.add(() -> judgeSteps(peer, version, steps, outcome));
         } else if (version != committedVersion) {
             outcome.complete(new StepsOutcome.Conflict(committedVersion));   // stale: resync and rebase
@@ -231,7 +233,12 @@ public final class Room {
         inFlight.incrementAndGet();
         store.appendSteps(documentId, version, steps, clientId).whenComplete((ok, error) -> owner.executeQueued(() -> {
             inFlight.decrementAndGet();
-            if (error != null) {
+            if (error != null && failureOf(error) instanceof Store.VersionTakenException) {
+                // another node won this version: learn its steps, then this submitter rebases on them
+                acceptedVersion = committedVersion;
+                fillSteps(outcome);
+                return;
+            } else if (error != null) {
                 acceptedVersion = committedVersion;
                 forgetKindIfNothingStored();
                 if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
@@ -242,17 +249,82 @@ public final class Room {
                     outcome.complete(new StepsOutcome.Invalid("storage-failure", "the steps could not be stored"));
                 }
             } else {
+                List<String> clientIds = Collections.nCopies(steps.size(), clientId);
                 committedVersion = acceptedVersion;
                 publishStats();
                 events.changed(documentId, DocumentEvents.ChangeKind.STEPS, committedVersion, peer.userId());
-                broadcast(new RoomEvent.Steps(version, steps, Collections.nCopies(steps.size(), clientId)));
+                broadcast(new RoomEvent.Steps(version, steps, clientIds));
                 outcome.complete(new StepsOutcome.Accepted(committedVersion));
+                publish(new Bus.StepsCommitted(bus.nodeId(), version, steps, clientIds));
             }
-            while (acceptedVersion == committedVersion && !waitingForSteps.isEmpty()) {
-                waitingForSteps.poll().run();
-            }
+            afterStepsSettled();
         }));
     }
+    /** Applies steps heard from other nodes that now fit, then lets waiting submissions be judged. */
+    private void afterStepsSettled() {
+        if (acceptedVersion != committedVersion || fillingSteps) {
+            return;
+        }
+        while (!stepsAhead.isEmpty() && stepsAhead.firstKey() <= committedVersion) {
+            Bus.StepsCommitted next = stepsAhead.pollFirstEntry().getValue();
+            if (next.version() == committedVersion) {
+                applySteps(next.version(), next.steps(), next.clientIds());
+            }
+        }
+        if (!stepsAhead.isEmpty()) {
+            fillSteps(null);      // a gap: what lies between is in the store
+            return;
+        }
+        while (acceptedVersion == committedVersion && !fillingSteps && !waitingForSteps.isEmpty()) {
+            waitingForSteps.poll().run();
+        }
+    }
+
+    /** Steps committed elsewhere at the head: they become this room's too. */
+    private void applySteps(int version, List<String> steps, List<String> clientIds) {
+        kind = DocumentKind.STEPS;
+        committedVersion = version + steps.size();
+        acceptedVersion = committedVersion;
+        publishStats();
+        broadcast(new RoomEvent.Steps(version, steps, clientIds));
+    }
+
+    /**
+     * Reads the steps after the head from the store (off the owner), applies them, then answers {@code conflict}
+     * (a lost race for a version) with the new head, when given.
+     */
+    private void fillSteps(CompletableFuture<StepsOutcome> conflict) {
+        if (fillingSteps) {
+            if (conflict != null) {
+                waitingForSteps.add(() -> conflict.complete(new StepsOutcome.Conflict(committedVersion)));
+            }
+            return;
+        }
+        fillingSteps = true;
+        int from = committedVersion;
+        CompletableFuture.supplyAsync(() -> readSteps(from, Integer.MAX_VALUE), reads)
+                .whenComplete((read, error) -> owner.executeQueued(() -> {
+                    fillingSteps = false;
+                    if (error != null) {
+                        LOG.log(System.Logger.Level.WARNING, "room " + documentId + ": reading steps failed", error);
+                    } else {
+                        for (RoomEvent.Steps batch : read) {
+                            if (batch.version() == committedVersion) {
+                                applySteps(batch.version(), batch.steps(), batch.clientIds());
+                            }
+                        }
+                    }
+                    stepsAhead.headMap(committedVersion, false).clear();
+                    if (conflict != null) {
+                        conflict.complete(new StepsOutcome.Conflict(committedVersion));
+                    }
+                    if (error == null) {
+                        afterStepsSettled();
+                    }
+                }));
+    }
+
+
 
     // ---- Yjs -----------------------------------------------------------------------------------------------
 
@@ -351,19 +423,202 @@ public final class Room {
                 done.completeExceptionally(new RefusedException("storage-failure", "the update could not be stored"));
                 return;
             }
-            lastCommittedSeq = Math.max(lastCommittedSeq, seq);
-            unmerged.add(update);
-            storedUpdates++;
-            storedUpdateBytes += update.length;
-            updatesSinceCompaction++;
-            bytesSinceCompaction += update.length;
-            publishStats();
             events.changed(documentId, DocumentEvents.ChangeKind.YJS, seq, userId);
-            broadcast(new RoomEvent.Update(update, origin));
+            acceptUpdate(seq, update, origin, false);
             done.complete(null);
+            publish(new Bus.UpdateCommitted(bus.nodeId(), seq, update));
             maybeCompact();
         }));
     }
+
+    /**
+     * An update committed at {@code seq}, here or on another node: delivered to the peers at once (Yjs applies
+     * updates in any order) and merged into the state in sequence order; one past a gap waits for the gap to be
+     * read from the store. {@code delivered}: the peers already have it.
+     */
+    private void acceptUpdate(long seq, byte[] update, Peer origin, boolean delivered) {
+        if (seq <= lastCommittedSeq || updatesAhead.containsKey(seq)) {
+            return;         // heard twice (the bus, then the store)
+        }
+        if (!delivered) {
+            broadcast(new RoomEvent.Update(update, origin));
+        }
+        if (seq != lastCommittedSeq + 1) {
+            updatesAhead.put(seq, update);
+            fillUpdates();
+            return;
+        }
+        mergeCommitted(seq, update);
+        while (!updatesAhead.isEmpty() && updatesAhead.firstKey() == lastCommittedSeq + 1) {
+            var next = updatesAhead.pollFirstEntry();
+            mergeCommitted(next.getKey(), next.getValue());
+        }
+    }
+
+    private void mergeCommitted(long seq, byte[] update) {
+        kind = DocumentKind.YJS;
+        lastCommittedSeq = seq;
+        unmerged.add(update);
+        storedUpdates++;
+        storedUpdateBytes += update.length;
+        updatesSinceCompaction++;
+        bytesSinceCompaction += update.length;
+        publishStats();
+    }
+
+    /** Reads what the store has after the merged state (off the owner) and takes it in order. */
+    private void fillUpdates() {
+        if (fillingUpdates) {
+            return;
+        }
+        fillingUpdates = true;
+        long after = lastCommittedSeq;
+        CompletableFuture.supplyAsync(() -> store.updatesAfter(documentId, after, 10_000), reads)
+                .whenComplete((rows, error) -> owner.executeQueued(() -> {
+                    fillingUpdates = false;
+                    if (error != null) {
+                        LOG.log(System.Logger.Level.WARNING, "room " + documentId + ": reading updates failed", error);
+                        return;
+                    }
+                    for (Store.StoredUpdate row : rows) {
+                        if (row.seq() <= lastCommittedSeq) {
+                            continue;
+                        }
+                        // a stored row may be a merge covering several seqs: it is complete up to its seq
+                        boolean delivered = updatesAhead.containsKey(row.seq());
+                        var covered = updatesAhead.headMap(row.seq(), true);
+                        if (!delivered) {
+                            broadcast(new RoomEvent.Update(row.data(), null));
+                        }
+                        covered.clear();
+                        mergeCommitted(row.seq(), row.data());
+                    }
+                    while (!updatesAhead.isEmpty() && updatesAhead.firstKey() == lastCommittedSeq + 1) {
+                        var next = updatesAhead.pollFirstEntry();
+                        mergeCommitted(next.getKey(), next.getValue());
+                    }
+                    if (!updatesAhead.isEmpty() && !rows.isEmpty()) {
+                        fillUpdates();
+                    }
+                    maybeCompact();
+                }));
+    }
+
+    // ---- other nodes ---------------------------------------------------------------------------------------
+
+    private void publish(Bus.Event event) {
+        if (bus.enabled()) {
+            bus.publish(documentId, event);
+        }
+    }
+
+    /** An event from another node, on the owner; before the load completes it waits for it. */
+    private void onRemote(Bus.Event event) {
+        if (event.node().equals(bus.nodeId())) {
+            return;
+        }
+        if (!loaded) {
+            heardWhileLoading.add(event);
+            return;
+        }
+        switch (event) {
+            case Bus.UpdateCommitted u -> {
+                acceptUpdate(u.seq(), u.update(), null, false);
+                maybeCompact();
+            }
+            case Bus.StepsCommitted s -> {
+                if (s.version() + s.steps().size() > committedVersion) {
+                    stepsAhead.put(s.version(), s);
+                    afterStepsSettled();
+                }
+            }
+            case Bus.AwarenessChanged a -> applyRemoteAwareness(a.node(), a.entries());
+            case Bus.MessageSent m -> {
+                RoomEvent.Message message = new RoomEvent.Message(m.messageType(), m.payloadJson(),
+                        m.statelessText(), m.fromClientId(), null);
+                for (Peer p : peers) {
+                    if (p.receivesMessages() && (m.toClientId() == null || m.toClientId().equals(p.clientId()))) {
+                        deliver(p, message);
+                    }
+                }
+            }
+            case Bus.Heartbeat h -> { }
+        }
+    }
+
+    /** Compares the room with the store's head (the periodic check that finds what the bus lost). */
+    void checkHead(Store.DocumentHead head) {
+        owner.executeQueued(() -> {
+            if (!loaded) {
+                return;
+            }
+            if (head.lastUpdateSeq() > lastCommittedSeq) {
+                fillUpdates();
+            }
+            if (head.stepVersion() > committedVersion && acceptedVersion == committedVersion) {
+                fillSteps(null);
+            }
+        });
+    }
+
+    private void applyRemoteAwareness(String node, List<AwarenessEntry> entries) {
+        List<AwarenessEntry> applied = new ArrayList<>(entries.size());
+        for (AwarenessEntry e : entries) {
+            AwarenessEntry current = awareness.get(e.awarenessId());
+            long currentClock = current == null ? -1 : current.clock();
+            if (e.clock() > currentClock || (e.clock() == currentClock && e.removed() && current != null)) {
+                if (e.removed()) {
+                    awareness.remove(e.awarenessId());
+                    remoteAwarenessNodes.remove(e.awarenessId());
+                } else {
+                    awareness.put(e.awarenessId(), e);
+                    remoteAwarenessNodes.put(e.awarenessId(), node);
+                }
+                awarenessOwners.remove(e.awarenessId());
+                applied.add(e);
+            }
+        }
+        if (!applied.isEmpty()) {
+            broadcast(new RoomEvent.Awareness(applied, null));
+        }
+    }
+
+    /** Removes the awareness states whose holder matches; returns their removals (clock + 1, "null") to send. */
+    private <H> List<AwarenessEntry> removeAwareness(Map<Long, H> holders, java.util.function.Predicate<H> held) {
+        List<AwarenessEntry> removed = new ArrayList<>();
+        holders.entrySet().removeIf(e -> {
+            if (!held.test(e.getValue())) {
+                return false;
+            }
+            AwarenessEntry old = awareness.remove(e.getKey());
+            if (old != null) {
+                removed.add(new AwarenessEntry(old.awarenessId(), old.clock() + 1, "null", old.jsonClientId()));
+            }
+            return true;
+        });
+        return removed;
+    }
+
+    /** A node stopped beating: the awareness states of its connections go. */
+    void nodeGone(String node) {
+        owner.executeQueued(() -> {
+            List<AwarenessEntry> removed = removeAwareness(remoteAwarenessNodes, node::equals);
+            if (!removed.isEmpty()) {
+                broadcast(new RoomEvent.Awareness(removed, null));
+            }
+        });
+    }
+
+    /** Stops hearing other nodes (the room is being dropped from memory). */
+    void unsubscribe() {
+        owner.executeQueued(() -> {
+            if (subscription != null) {
+                subscription.close();
+                subscription = null;
+            }
+        });
+    }
+
 
     /** Sends {@code peer} the room's state vector (the server's sync step 1). */
     public void sendStateVector(Peer peer) {
@@ -497,6 +752,8 @@ public final class Room {
                 loaded = false;                  // the next use loads the (now empty) document afresh
                 loadGeneration++;
                 kind = null;                     // a deleted id may become a document of either kind
+                updatesAhead.clear();
+                stepsAhead.clear();
                 mergedState = YUpdates.EMPTY_UPDATE;
                 unmerged.clear();
                 committedVersion = 0;
@@ -629,6 +886,10 @@ public final class Room {
             }
             // y-websocket clients count an echo of their own state as traffic, so even a no-op is relayed
             broadcast(new RoomEvent.Awareness(applied.isEmpty() ? entries : applied, peer));
+            if (!applied.isEmpty()) {
+                applied.forEach(e -> remoteAwarenessNodes.remove(e.awarenessId()));
+                publish(new Bus.AwarenessChanged(bus.nodeId(), applied));
+            }
         });
     }
 
@@ -649,6 +910,7 @@ public final class Room {
                 awarenessOwners.put(id, peer);
             }
             broadcast(new RoomEvent.Awareness(List.of(next), peer));
+            publish(new Bus.AwarenessChanged(bus.nodeId(), List.of(next)));
         });
     }
 
@@ -669,6 +931,8 @@ public final class Room {
                     delivered++;
                 }
             }
+            publish(new Bus.MessageSent(bus.nodeId(), message.messageType(), message.payloadJson(),
+                    message.statelessText(), message.fromClientId(), toClientId));
             return delivered;
         });
     }
@@ -722,6 +986,10 @@ public final class Room {
 
     private void startLoad() {
         loading = true;
+        if (bus.enabled() && subscription == null) {
+            // subscribe first, then load: what is committed meanwhile is heard, and dropped if the load has it
+            subscription = bus.subscribe(documentId, event -> owner.executeQueued(() -> onRemote(event)));
+        }
         int generation = loadGeneration;
         CompletableFuture.supplyAsync(this::readStored, reads).whenComplete((stored, error) -> owner.executeQueued(() -> {
             loading = false;
@@ -736,10 +1004,14 @@ public final class Room {
                 RuntimeException failure = cause instanceof RuntimeException r ? r
                         : new Store.StoreException("loading " + documentId + " failed", cause);
                 LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": loading failed", failure);
+                heardWhileLoading.clear();
                 waiting.forEach(w -> w.failed().accept(failure));
                 return;
             }
             applyStored(stored);
+            List<Bus.Event> heard = List.copyOf(heardWhileLoading);
+            heardWhileLoading.clear();
+            heard.forEach(this::onRemote);
             for (WaitingForLoad w : waiting) {
                 try {
                     w.task().run();

@@ -25,22 +25,64 @@ public final class Rooms implements AutoCloseable {
     private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService timer;
     private final DocumentEvents events;
+    private final Bus bus;
+    private final java.util.concurrent.atomic.AtomicBoolean checkingHeads = new java.util.concurrent.atomic.AtomicBoolean();
+    private long headTicks;
 
     public Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer) {
         this(store, settings, timer, DocumentEvents.NONE);
     }
 
     public Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer, DocumentEvents events) {
+        this(store, settings, timer, events, Bus.NONE);
+    }
+
+    /**
+     * With a bus, every loaded room's head is compared with the store's once a second (every tick while the bus
+     * is down, when the store is all there is): the batched check that finds what the bus lost.
+     */
+    public Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer, DocumentEvents events, Bus bus) {
         this.store = store;
         this.settings = settings;
         this.timer = timer;
         this.events = events;
+        this.bus = bus;
+        if (bus.enabled()) {
+            bus.onNodeGone(node -> rooms.values().forEach(r -> r.nodeGone(node)));
+            timer.scheduleWithFixedDelay(this::headTick, HEAD_TICK_MS, HEAD_TICK_MS, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    static final long HEAD_TICK_MS = 250;
+
+    private void headTick() {
+        if (++headTicks % 4 != 0 && bus.connected()) {
+            return;
+        }
+        if (rooms.isEmpty() || !checkingHeads.compareAndSet(false, true)) {
+            return;
+        }
+        pool.execute(() -> {
+            try {
+                List<String> ids = new ArrayList<>(rooms.keySet());
+                store.heads(ids).forEach((id, head) -> {
+                    Room room = rooms.get(id);
+                    if (room != null) {
+                        room.checkHead(head);
+                    }
+                });
+            } catch (RuntimeException e) {
+                System.getLogger(Rooms.class.getName()).log(System.Logger.Level.DEBUG, "head check failed", e);
+            } finally {
+                checkingHeads.set(false);
+            }
+        });
     }
 
     /** The document's room, created (and loaded lazily) when absent; pinned until {@link #release}. */
     public Room acquire(String documentId) {
         return rooms.compute(documentId, (id, room) -> {
-            Room r = room == null ? new Room(id, store, settings, pool, events) : room;
+            Room r = room == null ? new Room(id, store, settings, pool, events, bus) : room;
             r.pins.incrementAndGet();
             return r;
         });
@@ -65,6 +107,7 @@ public final class Rooms implements AutoCloseable {
                     scheduleUnload(room, Math.max(100, delayMillis / 10));   // let the writes land first
                     return room;
                 }
+                room.unsubscribe();
                 return null;
             });
         }, delayMillis, TimeUnit.MILLISECONDS);

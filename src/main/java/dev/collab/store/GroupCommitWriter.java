@@ -55,6 +55,10 @@ public final class GroupCommitWriter implements AutoCloseable {
             return ps;
         }
 
+        public Connection connection() {
+            return connection;
+        }
+
         public void execute(String sql) throws SQLException {
             prepare(sql).execute();
         }
@@ -76,7 +80,7 @@ public final class GroupCommitWriter implements AutoCloseable {
         }
     }
 
-    private record Write<T>(Work<T> work, CompletableFuture<T> done) {
+    private record Write<T>(String orderKey, Work<T> work, CompletableFuture<T> done) {
         void complete(Object result) {
             @SuppressWarnings("unchecked") T value = (T) result;
             done.complete(value);
@@ -84,7 +88,9 @@ public final class GroupCommitWriter implements AutoCloseable {
     }
 
     /** Queued by {@link #close()} after every accepted write. */
-    private static final Write<Void> STOP = new Write<>(s -> null, new CompletableFuture<>());
+    private static final Write<Void> STOP = new Write<>(null, s -> null, new CompletableFuture<>());
+    private static final java.util.Comparator<Write<?>> BY_ORDER_KEY =
+            java.util.Comparator.comparing(Write::orderKey, java.util.Comparator.nullsFirst(String::compareTo));
 
     private final ConnectionSource source;
     private final int maxBatch;
@@ -110,13 +116,21 @@ public final class GroupCommitWriter implements AutoCloseable {
     }
 
     public <T> CompletableFuture<T> submit(Work<T> work) {
+        return submit(null, work);
+    }
+
+    /**
+     * Like {@link #submit(Work)}; within a batch, writes run sorted by {@code orderKey} (stable: writes with one
+     * key keep their order), so writers of a shared database take row locks in one order and cannot deadlock.
+     */
+    public <T> CompletableFuture<T> submit(String orderKey, Work<T> work) {
         CompletableFuture<T> done = new CompletableFuture<>();
         synchronized (lifecycle) {      // a write is either queued ahead of STOP or refused, never stranded
             if (closed) {
                 done.completeExceptionally(new StoreException("store is closed", null));
                 return done;
             }
-            writes.add(new Write<>(work, done));
+            writes.add(new Write<>(orderKey, work, done));
         }
         return done;
     }
@@ -134,6 +148,9 @@ public final class GroupCommitWriter implements AutoCloseable {
                 writes.drainTo(batch, maxBatch - 1);
                 stopping = batch.remove(STOP);      // STOP is queued last: commit what came before it, then end
                 if (!batch.isEmpty()) {
+                    if (batch.size() > 1 && batch.get(0).orderKey() != null) {
+                        batch.sort(BY_ORDER_KEY);
+                    }
                     commitBatch(batch);
                 }
             } catch (InterruptedException e) {

@@ -3,6 +3,7 @@ package dev.collab.store.sqlite;
 import dev.collab.store.DocumentKind;
 import dev.collab.store.GroupCommitWriter;
 import dev.collab.store.Migrations;
+import dev.collab.store.SqlStatements;
 import dev.collab.store.Store;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
@@ -163,21 +164,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public List<StoredStep> stepsSince(String documentId, int fromVersion, int limit) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT version, step, client_id FROM pm_steps"
-                    + " WHERE document_id = ? AND version >= ? ORDER BY version LIMIT ?")) {
-                ps.setString(1, documentId);
-                ps.setInt(2, fromVersion);
-                ps.setInt(3, limit);
-                List<StoredStep> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new StoredStep(rs.getInt(1), rs.getString(2), rs.getString(3)));
-                    }
-                }
-                return out;
-            }
-        });
+        return read(c -> SqlStatements.stepsSince(c, documentId, fromVersion, limit));
     }
 
     @Override
@@ -187,21 +174,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public List<StoredUpdate> updatesAfter(String documentId, long afterSeq, int limit) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT seq, data FROM yjs_updates WHERE document_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
-                ps.setString(1, documentId);
-                ps.setLong(2, afterSeq);
-                ps.setInt(3, limit);
-                List<StoredUpdate> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(new StoredUpdate(rs.getLong(1), rs.getBytes(2)));
-                    }
-                }
-                return out;
-            }
-        });
+        return read(c -> SqlStatements.updates(c, documentId, afterSeq, Long.MAX_VALUE, limit));
     }
 
     /** Metadata columns for {@link #documentInfo}: one row per document, counts from correlated subqueries. */
@@ -212,21 +185,9 @@ public final class SqliteStore implements Store {
             + " + (SELECT COALESCE(SUM(LENGTH(CAST(step AS BLOB))), 0) FROM pm_steps WHERE document_id = d.id),"
             + " d.kind FROM documents d";
 
-    private static DocumentInfo documentInfo(ResultSet rs) throws SQLException {
-        return new DocumentInfo(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getInt(4), rs.getInt(5),
-                rs.getLong(6), DocumentKind.of(rs.getString(7)));
-    }
-
     @Override
     public Optional<DocumentInfo> document(String documentId) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(DOCUMENT_INFO + " WHERE d.id = ?")) {
-                ps.setString(1, documentId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(documentInfo(rs)) : Optional.empty();
-                }
-            }
-        });
+        return read(c -> SqlStatements.document(c, DOCUMENT_INFO, documentId));
     }
 
     @Override
@@ -240,47 +201,19 @@ public final class SqliteStore implements Store {
                 ps.setInt(3, prefix.length());
                 ps.setString(4, prefix);
                 ps.setInt(5, limit);
-                List<DocumentInfo> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(documentInfo(rs));
-                    }
-                }
-                return out;
+                return SqlStatements.documentInfos(ps);
             }
         });
     }
 
     @Override
     public List<String> untouchedSince(long cutoffMillis, int limit) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT id FROM documents WHERE updated_at < ? ORDER BY updated_at LIMIT ?")) {
-                ps.setLong(1, cutoffMillis);
-                ps.setInt(2, limit);
-                List<String> out = new ArrayList<>();
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        out.add(rs.getString(1));
-                    }
-                }
-                return out;
-            }
-        });
+        return read(c -> SqlStatements.untouchedSince(c, cutoffMillis, limit));
     }
 
     @Override
     public Optional<StoredSnapshot> snapshot(String documentId) {
-        return read(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT version, doc FROM pm_snapshots WHERE document_id = ?")) {
-                ps.setString(1, documentId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(new StoredSnapshot(rs.getInt(1), rs.getString(2)))
-                            : Optional.empty();
-                }
-            }
-        });
+        return read(c -> SqlStatements.snapshot(c, documentId));
     }
 
     @Override
@@ -366,31 +299,15 @@ public final class SqliteStore implements Store {
 
     @Override
     public CompletableFuture<Void> saveSnapshot(String documentId, int version, String docJson) {
-        return writer.submit(c -> {
-            PreparedStatement ps = c.prepare("INSERT INTO pm_snapshots(document_id, version, doc, created_at)"
-                    + " VALUES (?, ?, ?, ?) ON CONFLICT(document_id) DO UPDATE SET version = excluded.version,"
-                    + " doc = excluded.doc, created_at = excluded.created_at WHERE excluded.version >= version");
-            ps.setString(1, documentId);
-            ps.setInt(2, version);
-            ps.setString(3, docJson);
-            ps.setLong(4, System.currentTimeMillis());
-            ps.executeUpdate();
+        return writer.submit(s -> {
+            SqlStatements.saveSnapshot(s, documentId, version, docJson);
             return null;
         });
     }
 
     @Override
     public CompletableFuture<Boolean> delete(String documentId) {
-        return writer.submit(c -> {
-            for (String table : List.of("pm_snapshots", "yjs_updates", "pm_steps")) {
-                PreparedStatement ps = c.prepare("DELETE FROM " + table + " WHERE document_id = ?");
-                ps.setString(1, documentId);
-                ps.executeUpdate();
-            }
-            PreparedStatement ps = c.prepare("DELETE FROM documents WHERE id = ?");
-            ps.setString(1, documentId);
-            return ps.executeUpdate() > 0;
-        });
+        return writer.submit(s -> SqlStatements.delete(s, documentId));
     }
 
     /**
