@@ -3,7 +3,8 @@
 //   cd e2e && node content-fixtures/generate.mjs     (rewrites e2e/content-fixtures/*.json; they are committed)
 // Each fixture holds the updates several clients sent (in the order a server received them), yjs's merged state,
 // and what the JavaScript libraries make of the document: yXmlFragmentToProsemirrorJSON of the field,
-// JSON.stringify(ydoc.toJSON()) and ProseMirror's textBetween. Deterministic: fixed seeds and client ids.
+// JSON.stringify(ydoc.toJSON()) and the plain-text rule (checked against ProseMirror textBetween where they must
+// agree). Deterministic: fixed seeds and client ids.
 import * as Y from 'yjs'
 import { RICH, li, link, normalForm, p, proseMirrorText, ruleText, schema, strong, em, t } from './documents.mjs'
 import { prosemirrorToYXmlFragment, prosemirrorJSONToYXmlFragment, yXmlFragmentToProsemirrorJSON } from 'y-prosemirror'

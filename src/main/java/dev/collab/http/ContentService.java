@@ -70,7 +70,15 @@ public final class ContentService implements HttpService {
             badRequest(res, "\"format\" must be prosemirror, text or json");
             return;
         }
-        YDocument doc = YDocument.decode(InternalService.yjsState(rooms, store, id));
+        YDocument doc;
+        try {
+            doc = YDocument.decode(InternalService.yjsState(rooms, store, id));
+        } catch (MalformedException e) {
+            // stored updates are validated one by one; yjs itself would fail to load a state refused here
+            JsonResponses.error(res, Status.create(422, "Unprocessable Content"), "undecodable",
+                    "the stored state does not decode as a Yjs document: " + e.getMessage());
+            return;
+        }
         if (format.equals("json")) {
             res.header(HeaderValues.CONTENT_TYPE_JSON).send(YContent.toJson(doc));
             return;

@@ -10,6 +10,8 @@ import dev.collab.protocol.hocuspocus.HocuspocusCodec;
 import dev.collab.protocol.ywebsocket.YWebsocketCodec;
 import dev.collab.yjs.Lib0Reader;
 import dev.collab.yjs.Lib0Reader.MalformedException;
+import dev.collab.yjs.YContent;
+import dev.collab.yjs.YDocument;
 import dev.collab.yjs.YUpdates;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -214,6 +216,35 @@ class DecoderFuzzTest {
             probe(() -> YUpdates.merge(List.of(input)));
             probe(() -> YUpdates.merge(List.of(base, input)));
             throw new MalformedException("refused by validate");
+        });
+    }
+
+    /**
+     * The content API decodes whatever the store holds: a valid update either decodes into a document or is
+     * refused with MalformedException (yjs itself would fail on it), and a decoded document always renders as
+     * JSON, and as ProseMirror JSON and text of each root unless that root is not a fragment (NotConvertible).
+     */
+    @Test
+    void yjsContent() throws Exception {
+        List<byte[]> seeds = new ArrayList<>(Seeds.updates());
+        for (String name : List.of("rich", "concurrent-1", "shared-types")) {
+            String json = java.nio.file.Files.readString(java.nio.file.Path.of("e2e/content-fixtures", name + ".json"));
+            try (var reader = jakarta.json.Json.createReader(new java.io.StringReader(json))) {
+                seeds.add(java.util.Base64.getDecoder().decode(reader.readObject().getString("merged")));
+            }
+        }
+        fuzz("YDocument content", seeds, n(5_000), input -> {
+            YUpdates.validate(input);
+            YDocument doc = YDocument.decode(input);
+            YContent.toJson(doc);
+            for (String root : doc.rootNames()) {
+                try {
+                    YContent.prosemirrorJson(doc, root);
+                    YContent.plainText(doc, root);
+                } catch (YContent.NotConvertible e) {
+                    // a root used as another kind, or holding what ProseMirror cannot express
+                }
+            }
         });
     }
 

@@ -309,6 +309,39 @@ class RoomTest {
     }
 
     @Test
+    void aComputedUpdateSeesWritesStillInFlightAndReachesEveryPeer() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer a = new RecordingPeer("a");
+        join(room, a);
+        controllable.hold();
+        byte[] first = YTestUpdates.insertText(7, "t", "x");
+        CompletableFuture<Void> pending = room.submitUpdate(a, first);
+        List<byte[]> seen = new ArrayList<>();
+        byte[] second = YTestUpdates.appendAfter(8, 0, 7, 0, "y");
+        CompletableFuture<Void> computed = room.submitComputedUpdate(state -> {
+            seen.add(state);
+            return second;
+        }, "backend");
+        flush(room);
+        assertEquals(1, seen.size());
+        assertEquals(Map.of(7L, 1L), YUpdates.decodeStateVector(YUpdates.stateVector(seen.get(0))),
+                "the uncommitted write is part of the state the update is computed from");
+        controllable.release();
+        get(pending);
+        get(computed);
+        RoomEvent.Update relayed = a.next(RoomEvent.Update.class);
+        assertArrayEquals(second, relayed.update(), "relayed to the peer too: it has no origin connection");
+        assertEquals(2, store.updates(DOC).size());
+
+        // a refusal from the builder fails the future and stores nothing
+        Throwable refused = failure(room.submitComputedUpdate(state -> {
+            throw new Room.RefusedException("field-not-empty", "no");
+        }, "backend"));
+        assertInstanceOf(Room.RefusedException.class, refused);
+        assertEquals(2, store.updates(DOC).size());
+    }
+
+    @Test
     void concurrentSubmissionsAtOneVersionHaveExactlyOneWinner() throws Exception {
         Room room = rooms().acquire(DOC);
         List<RecordingPeer> peers = IntStream.range(0, 8).mapToObj(i -> new RecordingPeer("p" + i)).toList();
