@@ -117,10 +117,10 @@ public final class Main {
                     settings.maxDocumentsPerSocket(), HocuspocusLimits.DEFAULT.maxPendingFrames(),
                     HocuspocusLimits.DEFAULT.maxPendingBytes()), access);
             String yWebsocketPath = YWebsocketProtocol.PREFIX + "*";
-            WsEndpoints ws = new WsEndpoints()
-                    .add(JsonProtocol.PATH, connections.endpoint("json", json))
-                    .add(yWebsocketPath, connections.endpoint("y-websocket", yWebsocket))
-                    .add(HocuspocusProtocol.PATH, connections.endpoint("hocuspocus", hocuspocus));
+            WsEndpoints ws = connections.endpoints()
+                    .add(JsonProtocol.PATH, "json", json)
+                    .add(yWebsocketPath, "y-websocket", yWebsocket)
+                    .add(HocuspocusProtocol.PATH, "hocuspocus", hocuspocus);
             UpgradeRefusals refusals = new UpgradeRefusals(connections).add(JsonProtocol.PATH, json)
                     .add(yWebsocketPath, yWebsocket).add(HocuspocusProtocol.PATH, hocuspocus);
             DocumentsService documents = new DocumentsService(rooms, store, settings.adminToken(), access,

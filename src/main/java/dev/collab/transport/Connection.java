@@ -1,24 +1,25 @@
 package dev.collab.transport;
 
-import io.helidon.common.buffers.BufferData;
-import io.helidon.websocket.WsSession;
-
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One WebSocket connection's outbound side. Helidon's {@code WsSession.send} writes while holding the session's
- * lock (4.5), so a sender would wait for a client that does not read; instead every
- * frame (messages, pings, pongs, the close) goes through one bounded queue with a single drainer at a time: a
- * virtual thread started when something is queued and the connection is idle, which sends everything queued and
- * ends. So an idle connection holds no writer thread, a busy one pays one hand-off per burst rather than per
- * frame, and a client that stops reading fills only its own queue; past the byte bound it is closed as a slow
- * consumer, and nobody else waits for it.
+ * One WebSocket connection's outbound side. Every frame (messages, pings, pongs, the close) goes through one
+ * bounded queue with a single writer at a time: a virtual thread started when something is queued and the
+ * connection is idle, which writes everything queued — several frames per socket write — and ends. So an idle
+ * connection holds no writer thread, a busy one pays one hand-off and one write per burst rather than per frame,
+ * and a client that stops reading fills only its own queue; past the byte bound it is closed as a slow consumer,
+ * and nobody else waits for it. Frames are encoded when queued, once for all the receivers of one message.
  */
 public final class Connection {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final AtomicLong IDS = new AtomicLong();
+    /** A burst is written in pieces of about this size, so one write never gathers an unbounded amount. */
+    private static final int MAX_WRITE_BYTES = 256 * 1024;
 
     /** Close codes used across protocols. */
     public static final int CLOSE_NORMAL = 1000;
@@ -30,39 +31,23 @@ public final class Connection {
     /** The document was deleted: in the 4400-4499 range y-websocket's provider takes as final (no reconnect). */
     public static final int CLOSE_DOCUMENT_DELETED = 4404;
 
-    private sealed interface Outbound {
-        int size();
+    /** A frame ready for the wire; {@code kind} null for control frames (not counted as messages). */
+    private record Outbound(byte[] frame, String kind, int payloadBytes, boolean close) {
     }
 
-    private record Text(String text) implements Outbound {
-        public int size() {
-            return text.length();
-        }
+    /**
+     * The last message encoded on this thread: a room relays one message to all its peers from one thread, so
+     * each receiver after the first finds the frame already built. Weak, so a long-lived thread does not keep
+     * the last frame it encoded once the queues have sent it.
+     */
+    private static final class LastEncoded {
+        java.lang.ref.WeakReference<Object> message = new java.lang.ref.WeakReference<>(null);
+        java.lang.ref.WeakReference<Outbound> frame = new java.lang.ref.WeakReference<>(null);
+        ProtocolHandler.Factory kinds;
     }
 
-    private record Binary(byte[] data) implements Outbound {
-        public int size() {
-            return data.length;
-        }
-    }
-
-    private record Ping() implements Outbound {
-        public int size() {
-            return 0;
-        }
-    }
-
-    private record Pong(byte[] data) implements Outbound {
-        public int size() {
-            return data.length;
-        }
-    }
-
-    private record Close(int code, String reason) implements Outbound {
-        public int size() {
-            return 0;
-        }
-    }
+    private static final ThreadLocal<LastEncoded> LAST_ENCODED = ThreadLocal.withInitial(LastEncoded::new);
+    private static final byte[] EMPTY = new byte[0];
 
     private final long id = IDS.incrementAndGet();
     private final String protocol;
@@ -77,8 +62,7 @@ public final class Connection {
     private final Runnable onSlowConsumer;
     private final TransportEvents events;
     private final ProtocolHandler.Factory kinds;
-    private volatile WsSession session;
-    private volatile Thread reader;
+    private volatile WsSocket socket;
     private volatile long lastInboundNanos = System.nanoTime();
     private volatile Runnable protocolCleanup = () -> { };
     private volatile Runnable keepalive = () -> { };
@@ -99,17 +83,10 @@ public final class Connection {
         this.onSlowConsumer = onSlowConsumer;
     }
 
-    /** Starts sending; {@code reader} is Helidon's thread reading this connection (it ends when the client goes). */
-    void start(WsSession session, Thread reader) {
-        this.session = session;
-        this.reader = reader;
+    /** Starts sending (what was queued before the socket was ready goes out now). */
+    void start(WsSocket socket) {
+        this.socket = socket;
         scheduleDrain();
-    }
-
-    /** False once Helidon's reader thread has ended: the client is gone, whether or not onClose was called. */
-    boolean readerAlive() {
-        Thread r = reader;
-        return r == null || r.isAlive();
     }
 
     public long id() {
@@ -129,15 +106,40 @@ public final class Connection {
     }
 
     public void sendText(String text) {
-        enqueue(new Text(text));
+        enqueue(encoded(text));
     }
 
     public void sendBinary(byte[] data) {
-        enqueue(new Binary(data));
+        enqueue(encoded(data));
     }
 
+    private Outbound encoded(Object message) {
+        LastEncoded last = LAST_ENCODED.get();
+        Outbound cached = last.frame.get();
+        if (cached != null && last.message.get() == message && last.kinds == kinds) {
+            return cached;
+        }
+        Outbound frame;
+        if (message instanceof String text) {
+            byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+            frame = new Outbound(WsFrames.frame(WsFrameReader.OP_TEXT, utf8), kinds.kindOf(text), utf8.length, false);
+        } else {
+            byte[] data = (byte[]) message;
+            frame = new Outbound(WsFrames.frame(WsFrameReader.OP_BINARY, data), kinds.kindOf(data), data.length, false);
+        }
+        last.message = new java.lang.ref.WeakReference<>(message);
+        last.frame = new java.lang.ref.WeakReference<>(frame);
+        last.kinds = kinds;
+        return frame;
+    }
+
+    /** A WebSocket ping (to a connection that has been silent). */
     void ping() {
-        enqueue(new Ping());
+        enqueue(new Outbound(WsFrames.frame(WsFrameReader.OP_PING, EMPTY), null, 0, false));
+    }
+
+    /** The protocol's own keepalive, for clients whose code cannot see WebSocket pings. */
+    void keepalive() {
         keepalive.run();
     }
 
@@ -146,7 +148,7 @@ public final class Connection {
     }
 
     void pong(byte[] data) {
-        enqueue(new Pong(data));
+        enqueue(new Outbound(WsFrames.frame(WsFrameReader.OP_PONG, data), null, data.length, false));
     }
 
     /**
@@ -214,20 +216,24 @@ public final class Connection {
                 closeCode = code;
                 closeReason = reason;
             }
-            outbox.add(new Close(code, reason));
+            outbox.add(closeFrame(code, reason));
             scheduleDrain();
         }
+    }
+
+    private static Outbound closeFrame(int code, String reason) {
+        return new Outbound(WsFrames.close(code, reason), null, 0, true);
     }
 
     private void enqueue(Outbound item) {
         if (closing.get()) {
             return;
         }
-        long queued = queuedBytes.addAndGet(item.size());
+        long queued = queuedBytes.addAndGet(item.frame().length);
         if (queued > maxQueuedBytes) {
-            queuedBytes.addAndGet(-item.size());
+            queuedBytes.addAndGet(-item.frame().length);
             LOG.log(System.Logger.Level.WARNING, "closing slow consumer {0} ({1}): {2} bytes unsent",
-                    id, remoteAddress, queued - item.size());
+                    id, remoteAddress, queued - item.frame().length);
             onSlowConsumer.run();
             closeNow(CLOSE_TRY_AGAIN_LATER, "slow consumer: too much unsent data");
             return;
@@ -236,9 +242,9 @@ public final class Connection {
         scheduleDrain();
     }
 
-    /** Starts a drainer unless one is running (or the session is not open yet: start() drains then). */
+    /** Starts a drainer unless one is running (or the socket is not ready yet: start() drains then). */
     private void scheduleDrain() {
-        if (session != null && draining.compareAndSet(false, true)) {
+        if (socket != null && draining.compareAndSet(false, true)) {
             Thread.ofVirtual().name("ws-writer-" + id).start(this::drain);
         }
     }
@@ -250,7 +256,7 @@ public final class Connection {
             closeReason = reason;
             outbox.clear();
             queuedBytes.set(0);
-            outbox.add(new Close(code, reason));
+            outbox.add(closeFrame(code, reason));
             scheduleDrain();
         }
     }
@@ -276,7 +282,9 @@ public final class Connection {
     }
 
     private void drain() {
-        WsSession s = session;
+        WsSocket s = socket;
+        List<byte[]> batch = new ArrayList<>();
+        List<Outbound> sent = new ArrayList<>();
         try {
             while (true) {
                 Outbound item = outbox.poll();
@@ -288,23 +296,31 @@ public final class Connection {
                     }
                     continue;
                 }
-                queuedBytes.addAndGet(-item.size());
-                switch (item) {
-                    case Text t -> {
-                        s.send(t.text(), true);
-                        events.outbound(protocol, kinds.kindOf(t.text()), utf8Length(t.text()));
+                int bytes = 0;
+                boolean closed = false;
+                while (item != null) {
+                    queuedBytes.addAndGet(-item.frame().length);
+                    batch.add(item.frame());
+                    sent.add(item);
+                    bytes += item.frame().length;
+                    if (item.close()) {
+                        closed = true;
+                        break;
                     }
-                    case Binary b -> {
-                        s.send(BufferData.create(b.data()), true);
-                        events.outbound(protocol, kinds.kindOf(b.data()), b.size());
+                    item = bytes < MAX_WRITE_BYTES ? outbox.poll() : null;
+                }
+                s.write(batch);
+                for (Outbound o : sent) {
+                    if (o.kind() != null) {
+                        events.outbound(protocol, o.kind(), o.payloadBytes());
                     }
-                    case Ping p -> s.ping(BufferData.empty());
-                    case Pong p -> s.pong(BufferData.create(p.data()));
-                    case Close c -> {
-                        s.close(c.code(), c.reason());
-                        finish();       // the drainer stays "running" for good: nothing is sent after a close
-                        return;
-                    }
+                }
+                batch.clear();
+                sent.clear();
+                if (closed) {
+                    s.closeSent();
+                    finish();       // the drainer stays "running" for good: nothing is sent after a close
+                    return;
                 }
             }
         } catch (Throwable t) {
@@ -319,10 +335,10 @@ public final class Connection {
             closeCode = 1006;
             closeReason = "connection dropped";
         }
-        WsSession s = session;
+        WsSocket s = socket;
         if (s != null) {
             try {
-                s.terminate();
+                s.abort();
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, "terminate failed", e);
             }

@@ -1,6 +1,5 @@
 package dev.collab.transport;
 
-import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsUpgradeException;
 
 import java.util.Map;
@@ -11,12 +10,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Supplier;
 
 /**
- * Owns every open connection: creates WebSocket endpoints for the protocols, applies the limits every protocol
- * shares ({@link TransportLimits}), pings idle connections (Helidon 4.5 neither pings nor answers pings), drops
- * connections that stopped answering, and counts them.
+ * Owns every open connection: serves the protocols' WebSocket paths, applies the limits every protocol shares
+ * ({@link TransportLimits}), pings connections that have been silent, drops those that stopped answering, and
+ * counts them.
  */
 public final class ConnectionManager implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ConnectionManager.class.getName());
@@ -40,12 +38,11 @@ public final class ConnectionManager implements AutoCloseable {
         this.origins = AllowedOrigins.parse(limits.allowedOrigins());
         long ms = limits.pingInterval().toMillis();
         timer.scheduleAtFixedRate(this::sweep, ms, ms, TimeUnit.MILLISECONDS);
-        timer.scheduleAtFixedRate(this::reapDropped, 250, 250, TimeUnit.MILLISECONDS);   // cheap: isAlive() per connection
     }
 
-    /** A per-connection listener factory for Helidon's {@code WsRouting.endpoint(path, supplier)}. */
-    public Supplier<WsListener> endpoint(String protocol, ProtocolHandler.Factory factory) {
-        return () -> new WsEndpoint(this, protocol, factory);
+    /** The WebSocket paths, for {@code WebServer.Builder.addProtocol}; add each protocol's path to it. */
+    public WsEndpoints endpoints() {
+        return new WsEndpoints(this);
     }
 
     TransportLimits limits() {
@@ -139,26 +136,25 @@ public final class ConnectionManager implements AutoCloseable {
         timer.schedule(c::terminate, 5, TimeUnit.SECONDS);
     }
 
-    /** Cleans up connections whose reader thread ended without Helidon telling us (clients that just dropped). */
-    private void reapDropped() {
-        for (Connection c : open) {
-            if (!c.readerAlive()) {
-                c.terminate();
-            }
-        }
-    }
-
-    /** Pings every connection; terminates those silent for more than two intervals (dropped without a close). */
+    /**
+     * Pings the connections silent for an interval and terminates those silent for two (gone without a FIN, which
+     * the reader would have seen at once); every connection gets its protocol's keepalive.
+     */
     private void sweep() {
-        long deadline = System.nanoTime() - 2 * limits.pingInterval().toNanos();
+        long now = System.nanoTime();
+        long interval = limits.pingInterval().toNanos();
         for (Connection c : open) {
-            if (c.lastInboundNanos() - deadline < 0) {
+            long silent = now - c.lastInboundNanos();
+            if (silent > 2 * interval) {
                 LOG.log(System.Logger.Level.INFO, "connection {0} ({1}) silent for two ping intervals; dropping",
                         c.id(), c.protocol());
                 events.refused("heartbeat");
                 c.terminate();
             } else {
-                c.ping();
+                if (silent >= interval - interval / 10) {       // a little early: the sweep's period is the interval
+                    c.ping();
+                }
+                c.keepalive();
             }
         }
     }

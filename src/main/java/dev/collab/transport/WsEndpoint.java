@@ -1,23 +1,17 @@
 package dev.collab.transport;
 
-import io.helidon.common.buffers.BufferData;
-import io.helidon.http.HttpPrologue;
 import io.helidon.http.Headers;
-import io.helidon.websocket.WsListener;
-import io.helidon.websocket.WsSession;
-import io.helidon.websocket.WsUpgradeException;
+import io.helidon.http.HttpPrologue;
 
-import java.io.ByteArrayOutputStream;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * Helidon listener for one connection (created per connection through a supplier, so it can keep the upgrade
- * request: Helidon does not hand path or query to listeners). Reassembles fragmented messages with a size cap,
- * applies the message rate limit, answers pings, and runs the protocol handler's cleanup on every exit path.
+ * One connection's messages on the way in: the upgrade check, the message rate limit, the protocol handler's
+ * calls, and its cleanup on every exit path. Complete (reassembled, size-checked, UTF-8-checked) messages come
+ * from {@link WsFrameReader} on the connection's reader thread.
  */
-final class WsEndpoint implements WsListener {
+final class WsEndpoint implements WsFrameReader.Sink {
     private static final System.Logger LOG = System.getLogger(WsEndpoint.class.getName());
 
     private final ConnectionManager manager;
@@ -29,8 +23,6 @@ final class WsEndpoint implements WsListener {
     private Connection connection;
     private ProtocolHandler handler;
     private TokenBucket rate;
-    private StringBuilder textParts;
-    private ByteArrayOutputStream binaryParts;
     private boolean handlerClosed;
     /** When the client was last told it is rate-limited: at most once a second, the other drops are only counted. */
     private long lastRateLimitReply = System.nanoTime() - RATE_LIMIT_REPLY_NANOS;
@@ -44,27 +36,28 @@ final class WsEndpoint implements WsListener {
         this.events = manager.events();
     }
 
-    @Override
-    public Optional<Headers> onHttpUpgrade(HttpPrologue prologue, Headers headers) throws WsUpgradeException {
+    int maxMessageBytes() {
+        return maxMessageBytes;
+    }
+
+    /** The Origin allowlist and the protocol's own check; throws {@link UpgradeRefused} to refuse. */
+    void checkUpgrade(HttpPrologue prologue, Headers headers) {
         Map<String, String> query = new HashMap<>();
         for (String name : prologue.query().names()) {
             query.put(name, prologue.query().get(name));
         }
         request = new UpgradeRequest(prologue.uriPath().path(), query, headers);
         manager.checkUpgrade(factory, request, true);
-        return Optional.empty();
     }
 
-    @Override
-    public void onOpen(WsSession session) {
-        connection = manager.register(protocol, factory, session.socketContext().remotePeer().host(), request);
-        // Helidon (4.5 too) never calls onClose/onError when a client just drops, but this reader thread ends then:
-        // the connection manager's liveness sweep watches it and cleans up on that path too
-        connection.start(session, Thread.currentThread());
+    /** The socket is upgraded: registers the connection and opens the protocol's side of it. */
+    Connection open(WsSocket socket, String peerHost) {
+        connection = manager.register(protocol, factory, peerHost, request);
+        connection.start(socket);
         int perSecond = manager.limits().messagesPerSecond();
         rate = new TokenBucket(perSecond, 2 * perSecond, System::nanoTime);
         if (!connection.isOpen()) {
-            return;                                     // refused by a connection limit
+            return connection;                          // refused by a connection limit
         }
         try {
             handler = factory.create(request, connection);
@@ -80,77 +73,20 @@ final class WsEndpoint implements WsListener {
             connection.close(Connection.CLOSE_INTERNAL, "server error");
             closed();
         }
+        return connection;
     }
 
     @Override
-    public void onMessage(WsSession session, String text, boolean last) {
-        connection.markInbound();
-        if (!connection.isOpen() || handler == null) {
-            return;
-        }
-        if (textParts == null && last) {
-            deliverText(text);
-            return;
-        }
-        if (textParts == null) {
-            textParts = new StringBuilder();
-        }
-        textParts.append(text);
-        if (textParts.length() > maxMessageBytes) {
-            textParts = null;
-            tooBig();
-            return;
-        }
-        if (last) {
-            String whole = textParts.toString();
-            textParts = null;
-            deliverText(whole);
-        }
-    }
-
-    private void deliverText(String text) {
-        // exact UTF-8 size (for the limit and the byte counters), counted without encoding
-        int bytes = Connection.utf8Length(text);
-        if (bytes > maxMessageBytes) {
-            tooBig();
-            return;
-        }
-        if (admit(factory.kindOf(text), bytes)) {
+    public void onText(String text) {
+        if (connection.isOpen() && handler != null && admit(factory.kindOf(text), Connection.utf8Length(text))) {
             handler.onText(text);
         }
     }
 
     @Override
-    public void onMessage(WsSession session, BufferData buffer, boolean last) {
-        connection.markInbound();
-        if (!connection.isOpen() || handler == null) {
-            return;
-        }
-        byte[] bytes = new byte[buffer.available()];
-        buffer.read(bytes);
-        if (binaryParts == null && last) {
-            if (bytes.length > maxMessageBytes) {
-                tooBig();
-            } else if (admit(factory.kindOf(bytes), bytes.length)) {
-                handler.onBinary(bytes);
-            }
-            return;
-        }
-        if (binaryParts == null) {
-            binaryParts = new ByteArrayOutputStream();
-        }
-        if (binaryParts.size() + (long) bytes.length > maxMessageBytes) {
-            binaryParts = null;
-            tooBig();
-            return;
-        }
-        binaryParts.writeBytes(bytes);
-        if (last) {
-            byte[] whole = binaryParts.toByteArray();
-            binaryParts = null;
-            if (admit(factory.kindOf(whole), whole.length)) {
-                handler.onBinary(whole);
-            }
+    public void onBinary(byte[] data) {
+        if (connection.isOpen() && handler != null && admit(factory.kindOf(data), data.length)) {
+            handler.onBinary(data);
         }
     }
 
@@ -168,40 +104,35 @@ final class WsEndpoint implements WsListener {
         return false;
     }
 
-    private void tooBig() {
-        connection.reportRefused("too-big");
-        connection.close(Connection.CLOSE_TOO_BIG, "message larger than " + maxMessageBytes + " bytes");
+    @Override
+    public void onPing(byte[] payload) {
+        connection.pong(payload);
+    }
+
+    @Override
+    public void onPong(byte[] payload) {
+        // only the arrival counts (the reader marks it)
+    }
+
+    /** The client's close frame: answered with its code (RFC 6455 5.5.1), then the connection ends. */
+    @Override
+    public void onClose(int code, String reason) {
+        connection.closedByClient(code, reason);
+        connection.close(code == 1005 ? Connection.CLOSE_NORMAL : code, "");
         closed();
     }
 
-    @Override
-    public void onPing(WsSession session, BufferData buffer) {
-        connection.markInbound();
-        byte[] data = new byte[buffer.available()];
-        buffer.read(data);
-        connection.pong(data);
-    }
-
-    @Override
-    public void onPong(WsSession session, BufferData buffer) {
-        connection.markInbound();
-    }
-
-    @Override
-    public void onClose(WsSession session, int status, String reason) {
-        if (connection != null) {
-            connection.closedByClient(status, reason);
-            connection.close(status == 1005 || status == 1006 ? Connection.CLOSE_NORMAL : status, "");
+    /** A frame broke RFC 6455 or the size limit: closed with the matching code. */
+    void protocolError(int code, String message) {
+        if (code == Connection.CLOSE_TOO_BIG) {
+            connection.reportRefused("too-big");
         }
+        connection.close(code, message);
         closed();
-        if (connection != null) {
-            connection.finish();
-        }
     }
 
-    @Override
-    public void onError(WsSession session, Throwable t) {
-        LOG.log(System.Logger.Level.DEBUG, "websocket error", t);
+    /** The reader is done (close handshake, error, or the client dropped): nothing more comes in. */
+    void ended() {
         closed();
         if (connection != null) {
             connection.terminate();

@@ -1,12 +1,10 @@
 package dev.collab.transport;
 
 import io.helidon.webserver.spi.ProtocolConfig;
-import io.helidon.websocket.WsListener;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * The server's WebSocket paths, handed to Helidon as a protocol configuration so that {@link WsUpgradeProvider}
@@ -16,18 +14,29 @@ import java.util.function.Supplier;
 public final class WsEndpoints implements ProtocolConfig {
     static final String TYPE = "collab-websocket";
 
-    record Endpoint(String path, boolean prefix, Supplier<WsListener> listeners) {
+    record Endpoint(String path, boolean prefix, String protocol, ProtocolHandler.Factory factory) {
         boolean matches(String requestPath) {
             return prefix ? requestPath.startsWith(path) : requestPath.equals(path);
         }
     }
 
     private final List<Endpoint> endpoints = new ArrayList<>();
+    private final ConnectionManager manager;
 
-    public WsEndpoints add(String path, Supplier<WsListener> listeners) {
+    WsEndpoints(ConnectionManager manager) {
+        this.manager = manager;
+    }
+
+    /** Serves {@code protocol} on {@code path} with handlers from {@code factory}. */
+    public WsEndpoints add(String path, String protocol, ProtocolHandler.Factory factory) {
         boolean prefix = path.endsWith("*");
-        endpoints.add(new Endpoint(prefix ? path.substring(0, path.length() - 1) : path, prefix, listeners));
+        endpoints.add(new Endpoint(prefix ? path.substring(0, path.length() - 1) : path, prefix, protocol, factory));
         return this;
+    }
+
+    /** A new connection's endpoint (one per connection: it keeps the upgrade request until the handler exists). */
+    WsEndpoint newEndpoint(Endpoint endpoint) {
+        return new WsEndpoint(manager, endpoint.protocol(), endpoint.factory());
     }
 
     Optional<Endpoint> find(String requestPath) {

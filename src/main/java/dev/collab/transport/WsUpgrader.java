@@ -9,8 +9,6 @@ import io.helidon.http.WritableHeaders;
 import io.helidon.webserver.ConnectionContext;
 import io.helidon.webserver.http1.spi.Http1Upgrader;
 import io.helidon.webserver.spi.ServerConnection;
-import io.helidon.webserver.websocket.WsConnection;
-import io.helidon.websocket.WsListener;
 import io.helidon.websocket.WsUpgradeException;
 
 import java.nio.charset.StandardCharsets;
@@ -48,9 +46,9 @@ final class WsUpgrader implements Http1Upgrader {
                 || !"13".equals(headers.first(VERSION).orElse("13"))) {
             return null;
         }
-        WsListener listener = endpoint.get().listeners().get();
+        WsEndpoint listener = endpoints.newEndpoint(endpoint.get());
         try {
-            listener.onHttpUpgrade(prologue, headers);
+            listener.checkUpgrade(prologue, headers);
         } catch (WsUpgradeException refused) {
             return null;
         }
@@ -58,7 +56,7 @@ final class WsUpgrader implements Http1Upgrader {
         response.write(("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
                 + "Sec-WebSocket-Accept: " + accept(key.get()) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         ctx.dataWriter().writeNow(response);
-        return WsConnection.create(ctx, prologue, WritableHeaders.create(), key.get(), listener);
+        return new WsServerConnection(ctx, listener);
     }
 
     /** Sec-WebSocket-Accept: base64(SHA-1(key + the RFC's GUID)). */

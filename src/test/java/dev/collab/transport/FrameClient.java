@@ -185,6 +185,11 @@ final class FrameClient implements AutoCloseable {
 
     /** Whether the server closed the TCP connection (end of stream) within the timeout. */
     boolean awaitEndOfStream() throws IOException {
+        return awaitEndOfStream(TIMEOUT_MS);
+    }
+
+    boolean awaitEndOfStream(int timeoutMs) throws IOException {
+        socket.setSoTimeout(timeoutMs);
         try {
             while (true) {
                 if (in.read() < 0) {
@@ -195,6 +200,10 @@ final class FrameClient implements AutoCloseable {
             return false;
         } catch (IOException e) {
             return true;        // reset by the server
+        } finally {
+            if (!socket.isClosed()) {
+                socket.setSoTimeout(TIMEOUT_MS);
+            }
         }
     }
 
