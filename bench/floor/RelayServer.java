@@ -1,116 +1,74 @@
-import io.helidon.common.buffers.BufferData;
+import dev.collab.transport.Connection;
+import dev.collab.transport.ConnectionManager;
+import dev.collab.transport.ProtocolHandler;
+import dev.collab.transport.TransportEvents;
+import dev.collab.transport.TransportLimits;
+import dev.collab.transport.UpgradeRequest;
 import io.helidon.webserver.WebServer;
-import io.helidon.webserver.websocket.WsConfig;
-import io.helidon.webserver.websocket.WsRouting;
-import io.helidon.websocket.WsListener;
-import io.helidon.websocket.WsSession;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 
 /**
- * The floor for ./collab bench: a bare Helidon 4 WebSocket relay with no room logic, no protocol, no storage.
- * Every binary (or text) message received on a path is sent to every other open connection on the same path.
- * WsSession.send is not thread-safe, so each connection's sends are serialized by a lock on that connection;
- * the sender's reader thread does the fan-out itself (no queues, no extra threads: the cheapest correct relay).
+ * The floor for ./collab bench: a bare relay on the project's own transport (Helidon's HTTP server, the project's
+ * WebSocket connection, outbound queues and writers) with no room logic, no protocol, no storage. Every message
+ * received on a path is sent to every other open connection on the same path, from the sender's reader thread.
  *
- * Compiled at bench time against target/libs/*; run: java -cp out:target/libs/* RelayServer PORT
+ * Compiled at bench time against target/collab-server.jar and target/libs/*; run:
+ * java -cp out:target/collab-server.jar:target/libs/* RelayServer PORT
  */
 public final class RelayServer {
-    private static final ConcurrentHashMap<String, Set<Peer>> PATHS = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, Set<Connection>> PATHS = new ConcurrentHashMap<>();
 
-    private static final class Peer implements WsListener {
-        private WsSession session;
-        private String path;
-        private volatile boolean open;
-
+    private record Relay(String path, Connection connection) implements ProtocolHandler {
         @Override
-        public void onOpen(WsSession session) {
-            this.session = session;
-            this.path = currentPath;
-            this.open = true;
-            PATHS.computeIfAbsent(path, p -> ConcurrentHashMap.newKeySet()).add(this);
-        }
-
-        // set in onHttpUpgrade, which runs on the same thread right before onOpen
-        private String currentPath = "/";
-
-        @Override
-        public java.util.Optional<io.helidon.http.Headers> onHttpUpgrade(io.helidon.http.HttpPrologue prologue,
-                                                                         io.helidon.http.Headers headers) {
-            currentPath = prologue.uriPath().rawPath();
-            return java.util.Optional.empty();
+        public void onOpen() {
+            PATHS.computeIfAbsent(path, p -> ConcurrentHashMap.newKeySet()).add(connection);
         }
 
         @Override
-        public void onMessage(WsSession session, BufferData buffer, boolean last) {
-            byte[] bytes = new byte[buffer.available()];
-            buffer.read(bytes);
-            for (Peer p : PATHS.getOrDefault(path, Set.of())) {
-                if (p != this) {
-                    p.sendBinary(bytes, last);
+        public void onBinary(byte[] data) {
+            for (Connection c : PATHS.getOrDefault(path, Set.of())) {
+                if (c != connection) {
+                    c.sendBinary(data);
                 }
             }
         }
 
         @Override
-        public void onMessage(WsSession session, String text, boolean last) {
-            for (Peer p : PATHS.getOrDefault(path, Set.of())) {
-                if (p != this) {
-                    p.sendText(text, last);
+        public void onText(String text) {
+            for (Connection c : PATHS.getOrDefault(path, Set.of())) {
+                if (c != connection) {
+                    c.sendText(text);
                 }
             }
         }
 
-        private synchronized void sendBinary(byte[] bytes, boolean last) {
-            if (!open) {
-                return;
-            }
-            try {
-                session.send(BufferData.create(bytes), last);
-            } catch (RuntimeException e) {
-                gone();
-            }
-        }
-
-        private synchronized void sendText(String text, boolean last) {
-            if (!open) {
-                return;
-            }
-            try {
-                session.send(text, last);
-            } catch (RuntimeException e) {
-                gone();
-            }
-        }
-
         @Override
-        public void onClose(WsSession session, int status, String reason) {
-            gone();
-        }
-
-        @Override
-        public void onError(WsSession session, Throwable t) {
-            gone();
-        }
-
-        private void gone() {
-            open = false;
-            Set<Peer> peers = PATHS.get(path);
+        public void onClosed() {
+            Set<Connection> peers = PATHS.get(path);
             if (peers != null) {
-                peers.remove(this);
+                peers.remove(connection);
             }
         }
     }
 
     public static void main(String[] args) {
         int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+        ConnectionManager connections = new ConnectionManager(
+                Executors.newScheduledThreadPool(1, Thread.ofPlatform().daemon().factory()),
+                new TransportLimits(8 * 1024 * 1024, 32L * 1024 * 1024, Duration.ofSeconds(15), List.of(), 1_000_000,
+                        100_000_000, Duration.ofSeconds(10), List.of()),
+                TransportEvents.NONE);
+        ProtocolHandler.Factory relay = (UpgradeRequest request, Connection connection) -> new Relay(request.path(), connection);
         WebServer server = WebServer.builder()
                 .host("127.0.0.1")
                 .port(port)
                 .connectionOptions(o -> o.tcpNoDelay(true))     // as the project's server
-                .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(8 * 1024 * 1024).build())
-                .addRouting(WsRouting.builder().endpoint("/*", Peer::new))
+                .addProtocol(connections.endpoints().add("/*", "raw", relay))
                 .build()
                 .start();
         System.out.println("relay listening on port " + server.port());

@@ -12,7 +12,7 @@ import {
   BENCH_DIR, ROOT, CLK_TCK, PEER_PACKAGES, PROJECT_BENCH_ENV, startServer, docUrl, cpuSeconds, rssKb, threads,
   preparePeers, prepareFloor, findJava, javaVersionText, snapshotProject, setAutogroupNice, runqueueWaitMs,
 } from './servers.mjs';
-import { nowUs, yws, hp, readVarUint, decodeStateVector } from './wire.mjs';
+import { nowUs, yws, hp, readVarUint, decodeStateVector, varUintBytes } from './wire.mjs';
 import { summarize } from './stats.mjs';
 import { writeReport } from './report.mjs';
 
@@ -21,8 +21,8 @@ const T0 = Date.now();
 const log = (...a) => console.error(`[bench ${((Date.now() - T0) / 1000).toFixed(0).padStart(4)}s]`, ...a);
 
 // ---- arguments ------------------------------------------------------------------------------------------------
-const SCENARIOS = ['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps'];
-const ALIASES = { 1: 'fanout', 2: 'hotroom', 3: 'saturation', 4: 'latejoin', 5: 'idle', 6: 'steps', 'fan-out': 'fanout', 'hot-room': 'hotroom', 'late-join': 'latejoin' };
+const SCENARIOS = ['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps', 'storm', 'bigmessage'];
+const ALIASES = { 1: 'fanout', 2: 'hotroom', 3: 'saturation', 4: 'latejoin', 5: 'idle', 6: 'steps', 7: 'storm', 8: 'bigmessage', 'fan-out': 'fanout', 'hot-room': 'hotroom', 'late-join': 'latejoin' };
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const opt = (name, dflt) => {
@@ -32,13 +32,13 @@ const opt = (name, dflt) => {
 const chosen = args.filter((a) => !a.startsWith('--')).map((a) => ALIASES[a] ?? a);
 for (const s of chosen) {
   if (!SCENARIOS.includes(s)) {
-    console.error(`unknown scenario '${s}'; scenarios: ${SCENARIOS.join(', ')} (or 1-6)`);
+    console.error(`unknown scenario '${s}'; scenarios: ${SCENARIOS.join(', ')} (or 1-8)`);
     process.exit(2);
   }
 }
 if (args.includes('--help') || args.includes('-h')) {
   console.log(`usage: ./collab bench [--quick] [scenario ...] [--targets=name,...] [--workers=N] [--docs|--no-docs]
-scenarios: ${SCENARIOS.join(', ')} (or 1-6); default: all
+scenarios: ${SCENARIOS.join(', ')} (or 1-8); default: all
 targets: collab/y-websocket, y-websocket-server, collab/hocuspocus, hocuspocus-server, floor
 --quick: short durations (a smoke run, ~3 minutes); results go to bench/results/quick.json only
 --docs: write docs/benchmarks.md and docs/bench/*.png even for a partial run (a full run writes them by default)`);
@@ -60,8 +60,8 @@ const targetFilter = opt('targets', null)?.split(',');
 const targets = targetFilter ? TARGETS.filter((t) => targetFilter.includes(t.name)) : TARGETS;
 
 const P = quick
-  ? { measureS: 3, warmS: 1, satStepS: 2, satWarmS: 1, lateN: 20000, joins: 3, idleN: 1000, idleDocs: 20, idleSettleS: 3, stepsS: 3, stepsWarmS: 1 }
-  : { measureS: 10, warmS: 10, satStepS: 4, satWarmS: 2, lateN: 100000, joins: 5, idleN: 5000, idleDocs: 100, idleSettleS: 5, stepsS: 10, stepsWarmS: 2 };
+  ? { measureS: 3, warmS: 1, satStepS: 2, satWarmS: 1, lateN: 20000, joins: 3, idleN: 1000, idleDocs: 20, idleSettleS: 3, stepsS: 3, stepsWarmS: 1, stormClients: 200, stormDocs: 5, stormDocBytes: 256 * 1024 }
+  : { measureS: 10, warmS: 10, satStepS: 4, satWarmS: 2, lateN: 100000, joins: 5, idleN: 5000, idleDocs: 100, idleSettleS: 5, stepsS: 10, stepsWarmS: 2, stormClients: 2000, stormDocs: 20, stormDocBytes: 1024 * 1024 };
 
 // ---- context ----------------------------------------------------------------------------------------------------
 // This machine is shared: other work may run beside the benchmark. Every benchmark process (generator threads and
@@ -571,6 +571,128 @@ async function scenarioSteps() {
   });
 }
 
+// ---- scenario 7: connection storm ---------------------------------------------------------------------------
+// What a deploy causes: the graceful restart closes everyone with 1012 and they all come back at once. The documents
+// are preloaded by one writer per document that stays connected (y-websocket-server keeps a document only while
+// someone is connected); then stockClients stock y-websocket providers connect within one second and sync.
+
+function stormContent(docIndex, bytes) {
+  const ydoc = new Y.Doc();
+  const text = ydoc.getText('t');
+  const line = `document ${docIndex} `.padEnd(1024, 'x');
+  ydoc.transact(() => {
+    for (let at = 0; at < bytes; at += line.length) text.insert(text.length, line);
+  });
+  return ydoc;
+}
+
+async function preloadStorm(server, docs) {
+  const { WebsocketProvider } = await import('y-websocket');
+  const writers = [];
+  for (let d = 0; d < docs.length; d++) {
+    const ydoc = stormContent(d, P.stormDocBytes);
+    const provider = new WebsocketProvider(`${server.base}/yjs`, docs[d], ydoc, { WebSocketPolyfill: WebSocket, disableBc: true, resyncInterval: -1 });
+    writers.push(provider);
+    await new Promise((resolve) => provider.once('sync', resolve));
+    // the writer's state reaches the server with its sync step 2 answer; a second client sees it once it is there
+    const check = new Y.Doc();
+    for (let attempt = 0; ; attempt++) {
+      const reader = new WebsocketProvider(`${server.base}/yjs`, docs[d], check, { WebSocketPolyfill: WebSocket, disableBc: true, resyncInterval: -1 });
+      await new Promise((resolve) => reader.once('sync', resolve));
+      reader.destroy();
+      if (check.getText('t').length >= ydoc.getText('t').length) break;
+      if (attempt > 50) throw new Error(`storm: document ${docs[d]} was not preloaded`);
+      await sleep(100);
+    }
+  }
+  return { writers };
+}
+
+async function scenarioStorm() {
+  const rows = [];
+  for (const target of targets.filter((t) => t.proto === 'yws')) {
+    log(`storm: ${target.name}, ${P.stormClients} clients on ${P.stormDocs} documents of ${P.stormDocBytes >> 10} KiB`);
+    rows.push(await withServer(target, serverEnv(target), async (server) => {
+      const docs = Array.from({ length: P.stormDocs }, (_, i) => `storm-doc${i}`);
+      const { writers } = await preloadStorm(server, docs);
+      const expectLength = Math.ceil(P.stormDocBytes / 1024) * 1024;
+      await sleep(2000);
+      const cpu0 = cpuSeconds(server.pid);
+      const rss0 = rssKb(server.pid);
+      const t0Us = nowUs() + 200_000;
+      const perThread = Array.from({ length: WORKERS }, () => []);
+      for (let i = 0; i < P.stormClients; i++) perThread[i % WORKERS].push(docs[i % docs.length]);
+      const res = await Promise.all(perThread.map((part, i) => gen.call(i, {
+        op: 'storm', serverUrl: `${server.base}/yjs`, docs: part, t0Us, spreadMs: 1000, expectLength, timeoutMs: 180_000,
+      })));
+      const cpu1 = cpuSeconds(server.pid);
+      const rss1 = rssKb(server.pid);
+      for (const w of writers) w.destroy();
+      const sync = Float64Array.from(res.flatMap((r) => r.syncUs)).sort();
+      const row = {
+        target: target.name, clients: P.stormClients, docs: P.stormDocs, docKiB: P.stormDocBytes >> 10,
+        synced: sync.length, refused: res.reduce((a, r) => a + r.refused, 0),
+        closedBeforeSync: res.reduce((a, r) => a + r.closedBeforeSync, 0),
+        allSyncedS: sync.length ? sync[sync.length - 1] / 1e6 : null,
+        p50SyncS: sync.length ? sync[Math.floor(sync.length / 2)] / 1e6 : null,
+        serverCpuS: cpu1 - cpu0,
+        rssGrowthMb: (rss1 - rss0) / 1024,
+      };
+      log(`  ${row.synced}/${row.clients} synced, all by ${row.allSyncedS?.toFixed(2)} s (p50 ${row.p50SyncS?.toFixed(2)} s), server cpu ${row.serverCpuS.toFixed(2)} s, ${row.refused} refused, ${row.closedBeforeSync} closed before sync`);
+      return row;
+    }));
+  }
+  return { rows };
+}
+
+// ---- scenario 8: one large message ----------------------------------------------------------------------------
+// One client sends one y-websocket update of 1 MiB or 8 MiB, another receives it; the server's CPU from just before
+// the send until the receiver has the whole message (median of a few). The floor shows the transport's own share.
+
+function bigUpdate(bytes, seed) {
+  const ydoc = new Y.Doc();
+  ydoc.getText('t').insert(0, `${seed} `.padEnd(bytes, 'y'));
+  return Buffer.from(Y.encodeStateAsUpdate(ydoc));
+}
+
+async function scenarioBigMessage() {
+  const rows = [];
+  const sizes = [1 << 20, 8 << 20];
+  for (const target of targets.filter((t) => t.proto === 'yws' || t.proto === 'raw')) {
+    log(`bigmessage: ${target.name}`);
+    rows.push(await withServer(target, serverEnv(target), async (server) => {
+      const row = { target: target.name };
+      for (const size of sizes) {
+        const cpus = [];
+        for (let k = 0; k < 5; k++) {
+          const doc = `big-${size}-${k}`;
+          const update = bigUpdate(size - 64, `${size}-${k}`);
+          const message = Buffer.concat([Buffer.from([0, 2]), Buffer.from(varUintBytes(update.length)), update]);
+          let resolveGot;
+          const got = new Promise((r) => { resolveGot = r; });
+          const receiver = await wsOpen(docUrl(server, target.proto, doc), (buf) => {
+            if (buf.length >= update.length) resolveGot();
+          });
+          const sender = await wsOpen(docUrl(server, target.proto, doc), () => {});
+          await sleep(300);     // the sync handshakes are done; only the large message is measured
+          const cpu0 = cpuSeconds(server.pid);
+          sender.send(message);
+          await got;
+          cpus.push((cpuSeconds(server.pid) - cpu0) * 1000);
+          sender.close();
+          receiver.close();
+        }
+        cpus.sort((a, b) => a - b);
+        row[`cpuMs${size >> 20}MiB`] = cpus[Math.floor(cpus.length / 2)];
+        row[`cpuMs${size >> 20}MiBAll`] = cpus;
+      }
+      log(`  1 MiB ${row.cpuMs1MiB.toFixed(0)} ms, 8 MiB ${row.cpuMs8MiB.toFixed(0)} ms of server CPU (median of 5)`);
+      return row;
+    }));
+  }
+  return { rows };
+}
+
 // ---- run ------------------------------------------------------------------------------------------------------------
 
 if (args.includes('--report-only')) {
@@ -598,6 +720,8 @@ try {
       if (s === 'latejoin') results.latejoin = await scenarioLateJoin();
       if (s === 'idle') results.idle = await scenarioIdle();
       if (s === 'steps') results.steps = await scenarioSteps();
+      if (s === 'storm') results.storm = await scenarioStorm();
+      if (s === 'bigmessage') results.bigmessage = await scenarioBigMessage();
     } catch (e) {
       failed = true;
       log(`scenario ${s} failed: ${e.stack || e}`);

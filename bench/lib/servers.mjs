@@ -1,5 +1,5 @@
 // The servers under test: this project, the peers (installed with npm into a temporary directory at benchmark
-// time), and the floor (a bare Helidon relay compiled at benchmark time). Each is started fresh for a scenario, as
+// time), and the floor (a bare relay on the project's transport, compiled at benchmark time). Each is started fresh for a scenario, as
 // its own process whose pid is the server itself, so /proc/<pid> gives its CPU time and RSS.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -190,11 +190,16 @@ console.log('hocuspocus-server listening on port ' + port);
   return { dir, created, versions, cleanup: () => { if (created && !process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true }); } };
 }
 
+/** The floor relays on the project's own transport: its jar (with the upgrade provider) and libraries. */
+function floorClasspath(build) {
+  return `${path.join(build.dir, 'target', 'collab-server.jar')}:${path.join(build.dir, 'target', 'libs', '*')}`;
+}
+
 export function prepareFloor(java, build, log) {
   const out = mkdtempSync(path.join(tmpdir(), 'collab-bench-floor-'));
   const javac = path.join(path.dirname(java), 'javac');
-  log(`compiling bench/floor/RelayServer.java against target/libs`);
-  execFileSync(javac, ['-cp', path.join(build.dir, 'target', 'libs', '*'), '-d', out, path.join(BENCH_DIR, 'floor', 'RelayServer.java')],
+  log(`compiling bench/floor/RelayServer.java against the project's jar and target/libs`);
+  execFileSync(javac, ['-cp', floorClasspath(build), '-d', out, path.join(BENCH_DIR, 'floor', 'RelayServer.java')],
     { stdio: ['ignore', 'inherit', 'inherit'] });
   return { dir: out, cleanup: () => rmSync(out, { recursive: true, force: true }) };
 }
@@ -228,7 +233,7 @@ export async function startServer(kind, { env = {}, build, peers, floor, java, l
     program = java;
     // the JVM options ./collab run gives the project's server (handed over by the launcher's bench command)
     const jvm = (process.env.COLLAB_SERVER_JVM_OPTS ?? '').split(/\s+/).filter(Boolean);
-    args = [...jvm, '-cp', `${floor.dir}:${path.join(build.dir, 'target', 'libs', '*')}`, 'RelayServer', String(port)];
+    args = [...jvm, '-cp', `${floor.dir}:${floorClasspath(build)}`, 'RelayServer', String(port)];
     ready = /relay listening on port (\d+)/;
   } else {
     throw new Error(`unknown server ${kind}`);

@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
+import { WebsocketProvider } from 'y-websocket';
 import {
   MARKER_PREFIX, MARKER_LENGTH, TIME_OFFSET, markerText, nowUs, writeDec16, readDec16, readHex8, readVarUint,
   yws, hp,
@@ -397,7 +398,52 @@ const handlers = {
   async editors({ specs, warmMs, measureMs }) {
     return runEditors(specs, warmMs, measureMs);
   },
+  async storm(args) {
+    return runStorm(args);
+  },
 };
+
+// ---- connection storm: stock y-websocket providers, all started within spreadMs ----------------------------------
+// Each provider gets its own Y.Doc; a client counts as synced at the provider's 'sync' event with the document's
+// full length in its Y.Text (so a sync that delivered less is not counted). Resolves when all are synced, or at the
+// timeout with what was reached; the providers are destroyed before it resolves.
+async function runStorm({ serverUrl, docs, t0Us, spreadMs, expectLength, timeoutMs }) {
+  const providers = [];
+  const syncUs = [];
+  let refused = 0;
+  let closedBeforeSync = 0;
+  const done = new Promise((resolve) => {
+    let pending = docs.length;
+    const timer = setTimeout(resolve, timeoutMs);
+    docs.forEach((doc, i) => {
+      setTimeout(() => {
+        const ydoc = new Y.Doc();
+        const provider = new WebsocketProvider(serverUrl, doc, ydoc, { WebSocketPolyfill: WebSocket, disableBc: true, resyncInterval: -1 });
+        providers.push(provider);
+        let synced = false;
+        provider.on('connection-close', (event) => {
+          if (synced) return;
+          closedBeforeSync++;
+          if (event && event.code >= 1008) refused++;
+        });
+        provider.on('connection-error', () => { if (!synced) refused++; });
+        provider.on('sync', (isSynced) => {
+          if (!isSynced || synced) return;
+          if (ydoc.getText('t').length < expectLength) return;
+          synced = true;
+          syncUs.push(nowUs() - t0Us);
+          if (--pending === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      }, Math.max(0, (t0Us - nowUs()) / 1000 + (i * spreadMs) / docs.length));
+    });
+  });
+  await done;
+  for (const p of providers) p.destroy();
+  return { started: providers.length, synced: syncUs.length, syncUs, refused, closedBeforeSync };
+}
 
 parentPort.on('message', async (msg) => {
   try {
