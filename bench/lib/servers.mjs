@@ -143,6 +143,8 @@ export function snapshotProject(log) {
   const jar = path.join(ROOT, 'target', 'collab-server.jar');
   if (!existsSync(jar)) throw new Error(`${jar} is missing: run ./collab build first`);
   cpSync(path.join(ROOT, 'collab'), path.join(dir, 'collab'));
+  // the launcher sources its helpers (packaging/java.sh) from beside itself
+  if (existsSync(path.join(ROOT, 'packaging'))) cpSync(path.join(ROOT, 'packaging'), path.join(dir, 'packaging'), { recursive: true });
   cpSync(jar, path.join(dir, 'target', 'collab-server.jar'));
   cpSync(path.join(ROOT, 'target', 'libs'), path.join(dir, 'target', 'libs'), { recursive: true });
   log(`project build copied to ${dir} (jar of ${statSync(jar).mtime.toISOString()})`);
