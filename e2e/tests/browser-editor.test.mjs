@@ -405,11 +405,27 @@ describe('access tokens (#token=)', () => {
   const pages = [];
 
   before(async () => {
-    secured = await startServer({ env: { COLLAB_WEB_DIR: H.WEB_DIST, COLLAB_AUTH_SECRET: secret } });
+    // no admin token: this server's admin API is disabled (the admin page must say so, not retry forever)
+    secured = await startServer({ env: { COLLAB_WEB_DIR: H.WEB_DIST, COLLAB_AUTH_SECRET: secret, COLLAB_ADMIN_TOKEN: '' } });
   });
   after(async () => {
     await closeAll(...pages);
     await secured?.dispose();
+  });
+
+  test('the admin page of a server without COLLAB_ADMIN_TOKEN shows the server\'s message and stops', { timeout: TEST_TIMEOUT }, async () => {
+    const admin = await newPage(browser, 'admin-disabled');
+    pages.push(admin);
+    const asked = [];
+    admin.on('request', (r) => { if (new URL(r.url()).pathname === '/admin/documents') asked.push(r.url()); });
+    await admin.goto(`${secured.httpUrl}/admin/#token=anything`);
+    await until(admin, () => document.querySelector('#admin-error')?.dataset.kind === 'disabled', 'the disabled message');
+    assert.match(await admin.locator('#admin-error').innerText(), /disabled.*COLLAB_ADMIN_TOKEN/s);
+    assert.equal(await admin.locator('#admin-status').getAttribute('data-state'), 'offline', 'not "retrying"');
+    assert.equal(asked.length, 1, 'asked once, no retry loop scheduled');
+    await screenshot(admin, 'admin-05-disabled');
+    admin.problems = admin.problems.filter((p) => !p.includes('503'));
+    noProblems(admin);
   });
 
   for (const { mode, query } of MODES) {

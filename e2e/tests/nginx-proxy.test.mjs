@@ -173,6 +173,20 @@ describe('nginx wss proxy (nginx/collab.conf through nginx/proxy.sh)', () => {
     assert.match(r.headers.server ?? '', /nginx/, 'answered through nginx');
   });
 
+  test('the admin and internal APIs are not published on the public listener', async (t) => {
+    if (skipIfNoNginx(t)) return;
+    const auth = { Authorization: `Bearer ${nodes[0].adminToken}` };
+    for (const [method, path] of [['GET', '/admin/documents'], ['GET', '/admin/'], ['GET', '/admin'],
+      ['POST', '/internal/documents/x/broadcast']]) {
+      const r = await request(`${proxy.httpsUrl}${path}`, { ca: proxy.ca, method, headers: auth, body: method === 'POST' ? '{"type":"t","payload":1}' : undefined });
+      assert.equal(r.status, 403, `${method} ${path} through nginx: ${r.status}`);
+    }
+    // the node itself still answers them
+    assert.equal((await nodes[0].adminDocuments()).status, 200);
+    // and the public API still goes through
+    assert.equal((await request(`${proxy.httpsUrl}/health`, { ca: proxy.ca })).status, 200);
+  });
+
   test('plain HTTP is redirected to HTTPS, path and query kept', async (t) => {
     if (skipIfNoNginx(t)) return;
     const r = await request(`${proxy.httpUrl}/health?probe=1`);
@@ -220,12 +234,15 @@ describe('nginx wss proxy (nginx/collab.conf through nginx/proxy.sh)', () => {
       await until(() => a.doc.getMap('m').get('json') === 'hello' && h.doc.getMap('m').get('json') === 'hello',
         { what: `${id}: both stock clients get the JSON client's update` });
 
-      // ProseMirror steps: submitted and received back, confirmed with our client id
-      j.send({ type: 'steps', version: hello.version, steps: [{ stepType: 'replace', from: 0, to: 0 }] });
-      const steps = await j.next('steps');
-      assert.equal(steps.version, hello.version);
+      // ProseMirror steps go to a steps document of their own (this one is a Yjs document): submitted and
+      // received back, confirmed with our client id
+      const pm = await json(`${id}-pm`, `pm-${id}`);
+      const pmHello = await pm.next('connected');
+      pm.send({ type: 'steps', version: pmHello.version, steps: [{ stepType: 'replace', from: 0, to: 0 }] });
+      const steps = await pm.next('steps');
+      assert.equal(steps.version, pmHello.version);
       assert.deepEqual(steps.steps, [{ stepType: 'replace', from: 0, to: 0 }]);
-      assert.deepEqual(steps.clientIDs, [`json-${id}`]);
+      assert.deepEqual(steps.clientIDs, [`pm-${id}`]);
 
       // and the server's own view: the room with all three lives on one node only
       await nodeOf(id, { connections: 3 });

@@ -107,15 +107,16 @@ describe('history over HTTP with the admin token', () => {
       const r = await getJson(server, `/documents/${enc(documentId)}/steps?since=${since}`, { admin: true });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.match(r.headers.get('content-type') ?? '', /application\/json/);
-      assert.deepEqual(Object.keys(r.body).sort(), ['clientIDs', 'steps', 'version']);
+      assert.deepEqual(Object.keys(r.body).sort(), ['clientIDs', 'from', 'more', 'steps', 'to', 'version']);
       assert.equal(r.body.version, 6, `since=${since}: version is the current version`);
+      assert.deepEqual([r.body.from, r.body.to, r.body.more], [since, 6, false], `since=${since}: the range returned`);
       assert.deepEqual(r.body.steps, all.slice(since), `since=${since}: the steps after ${since}, exactly as submitted`);
       assert.deepEqual(r.body.clientIDs, ids.slice(since), `since=${since}: one client id per step`);
     }
     // without since: everything
     const whole = await getJson(server, `/documents/${enc(documentId)}/steps`, { admin: true });
     assert.equal(whole.status, 200);
-    assert.deepEqual(whole.body, { version: 6, steps: all, clientIDs: ids });
+    assert.deepEqual(whole.body, { version: 6, from: 0, to: 6, more: false, steps: all, clientIDs: ids });
 
     // the same history a JSON client catching up from 2 gets
     const late = await json(server, documentId, 'late');
@@ -125,10 +126,10 @@ describe('history over HTTP with the admin token', () => {
     assert.deepEqual(batches.flatMap((m) => m.steps), whole.body.steps.slice(2));
     assert.deepEqual(batches.flatMap((m) => m.clientIDs), whole.body.clientIDs.slice(2));
 
-    // a document nobody has used: empty history
+    // a document nobody has used: there is no such document
     const empty = await getJson(server, `/documents/${enc(docId('unused'))}/steps?since=0`, { admin: true });
-    assert.equal(empty.status, 200);
-    assert.deepEqual(empty.body, { version: 0, steps: [], clientIDs: [] });
+    assert.equal(empty.status, 404);
+    assert.equal(empty.body.error, 'not-found');
   });
 
   test('400 for a bad since or document id', { timeout: TEST_TIMEOUT }, async () => {
@@ -190,11 +191,10 @@ describe('history over HTTP with the admin token', () => {
     const fromStore = docFrom(await yjsState(server, documentId));
     assert.ok(sameDoc(fromStore, fromServer), `from the store: ${describeDiff(fromStore, fromServer, ['store', 'memory'])}`);
 
-    // an unknown document is an empty, valid update
-    const none = await yjsState(server, docId('unused'));
-    const emptyDoc = docFrom(none);
-    assert.deepEqual([...Y.encodeStateVector(emptyDoc)], [0]);
-    assert.equal(emptyDoc.getText('text').length, 0);
+    // a document never written has no state to read: 404 (as y-sweet answers), not an empty update
+    const none = await get(server, `/documents/${enc(docId('unused'))}/yjs`, { admin: true });
+    assert.equal(none.status, 404);
+    assert.equal((await none.json()).error, 'not-found');
   });
 
   test('both endpoints require the admin token: 401 without it or with a wrong one', { timeout: TEST_TIMEOUT }, async () => {
@@ -257,7 +257,7 @@ describe('history over HTTP with COLLAB_AUTH_SECRET (per-document JWTs)', () => 
 
     const steps = `/documents/${enc(documentId)}/steps?since=0`;
     const state = `/documents/${enc(yjsDoc)}/yjs`;
-    const expectedSteps = { version: 2, steps: [step(1, 'jwt'), step(4, '!')], clientIDs: ['writer', 'writer'] };
+    const expectedSteps = { version: 2, from: 0, to: 2, more: false, steps: [step(1, 'jwt'), step(4, '!')], clientIDs: ['writer', 'writer'] };
 
     for (const good of [(d) => token({ doc: d }), (d) => token({ doc: d, scope: 'read-write' }),
       () => token({ doc: `${documentId.slice(0, 10)}*` }), () => token({ doc: '*' })]) {
@@ -289,7 +289,8 @@ describe('history over HTTP with COLLAB_AUTH_SECRET (per-document JWTs)', () => 
     }
     // the token for the other document works for that document, not for this one
     const forOther = token({ doc: otherDoc });
-    assert.equal((await getJson(server, `/documents/${enc(otherDoc)}/steps?since=0`, { token: forOther })).status, 200);
+    // (accepted: 404, the other document was never written)
+    assert.equal((await getJson(server, `/documents/${enc(otherDoc)}/steps?since=0`, { token: forOther })).status, 404);
     assert.equal((await getJson(server, steps, { token: forOther })).status, 401);
 
     // no token: 401; the admin token still works

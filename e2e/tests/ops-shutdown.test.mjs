@@ -123,7 +123,7 @@ describe('SIGTERM', () => {
 
     await restart();
     // nothing acknowledged is lost
-    assert.deepEqual(await stepsOf(documentId), { version: 2, steps, clientIDs: ['json-1', 'json-1'] });
+    assert.deepEqual(await stepsOf(documentId), { version: 2, from: 0, to: 2, more: false, steps, clientIDs: ['json-1', 'json-1'] });
     const stored = await stateOf(documentId);
     assert.equal(stored.getMap('map').get('from-json'), 'acked before SIGTERM');
     // the stored state contains everything the clients had before SIGTERM: merging that in changes nothing

@@ -276,6 +276,28 @@ describe('signed access tokens (COLLAB_AUTH_SECRET)', () => {
       assert.equal((await storedDoc(server, documentId)).getText('text').toString(), 'written', 'nor stored');
     });
 
+  test('read-only Hocuspocus provider whose sync brings nothing new has no unsynced changes (SyncStatus(true))',
+    { timeout: TEST_TIMEOUT }, async () => {
+      const documentId = docId('ro-hocus-clean');
+      const w = clients.hocus(documentId, { name: 'writer', token: rw(documentId) });
+      await w.whenSynced(WAIT.timeout);
+      // a deletion, so the reader's sync step 2 is not empty: it repeats the document's delete set
+      w.doc.getText('text').insert(0, 'hello, world');
+      w.doc.getText('text').delete(0, 7);
+      await w.whenAcknowledged(WAIT.timeout);
+      const r = clients.hocus(documentId, { name: 'reader', token: ro(documentId) });
+      await r.whenSynced(WAIT.timeout);
+      assert.equal(r.doc.getText('text').toString(), 'world');
+      // like the reference server: only a refused real change is answered SyncStatus(false)
+      await until(() => !r.provider.hasUnsyncedChanges, { ...WAIT, what: 'the read-only viewer to have no unsynced changes',
+        detail: () => `unsyncedChanges=${r.provider.unsyncedChanges}` });
+      r.doc.getText('text').insert(0, 'READONLY ');
+      r.awareness.setLocalStateField('barrier', 1);
+      await until(() => w.awareness.getStates().get(r.doc.clientID)?.barrier === 1, { ...WAIT, what: 'the reader\'s awareness' });
+      assert.ok(r.provider.hasUnsyncedChanges, 'a real change is refused: SyncStatus(false)');
+      assert.equal((await storedDoc(server, documentId)).getText('text').toString(), 'world', 'nothing of it stored');
+    });
+
   test('Origin allowlist (COLLAB_ALLOWED_ORIGINS) on every endpoint', { timeout: TEST_TIMEOUT }, async () => {
     const documentId = docId('origin');
     const t = rw(documentId);

@@ -1,6 +1,7 @@
 package dev.collab;
 
 import dev.collab.auth.AccessPolicy;
+import dev.collab.auth.Expiry;
 import dev.collab.auth.JwtAccessPolicy;
 import dev.collab.config.ConfigError;
 import dev.collab.config.Logging;
@@ -111,11 +112,12 @@ public final class Main {
             metrics.connectionGauges(connections::openByProtocol, "json", "y-websocket", "hocuspocus");
             metrics.registerAtZero("json", "y-websocket", "hocuspocus");
             AccessPolicy access = accessPolicy(settings);
-            JsonProtocol json = new JsonProtocol(rooms, access);
-            YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms, access);
+            Expiry expiry = new Expiry(timer, Clock.systemUTC());
+            JsonProtocol json = new JsonProtocol(rooms, access, expiry);
+            YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms, access, expiry);
             HocuspocusProtocol hocuspocus = new HocuspocusProtocol(rooms, new HocuspocusLimits(
                     settings.maxDocumentsPerSocket(), HocuspocusLimits.DEFAULT.maxPendingFrames(),
-                    HocuspocusLimits.DEFAULT.maxPendingBytes()), access);
+                    HocuspocusLimits.DEFAULT.maxPendingBytes()), access, expiry);
             String yWebsocketPath = YWebsocketProtocol.PREFIX + "*";
             WsEndpoints ws = connections.endpoints()
                     .add(JsonProtocol.PATH, "json", json)
@@ -136,7 +138,8 @@ public final class Main {
                     .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken(), nodeId))
                             .register(refusals)
                             .register(new ObserveService(metrics, store))
-                            .register(new InternalService(rooms, store, settings.adminToken(), access))
+                            .register(new InternalService(rooms, store, settings.adminToken(),
+                                    settings.internalApiToken(), access))
                             .register(documents)
                             .register(new ContentService(rooms, store, documents))
                             .update(routing -> webPages(settings, routing)))

@@ -87,10 +87,10 @@ public final class JwtAccessPolicy implements AccessPolicy {
         }
         String user = claims.getSubject();
         if ("read-write".equals(scope)) {
-            return Access.readWrite(user);
+            return Access.readWrite(user).expiringAt(exp.toInstant());
         }
         if ("read-only".equals(scope)) {
-            return Access.readOnly(user);
+            return Access.readOnly(user).expiringAt(exp.toInstant());
         }
         return Access.unauthorized("the access token's scope must be read-write or read-only");
     }

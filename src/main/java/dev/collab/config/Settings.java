@@ -42,7 +42,8 @@ public record Settings(
         Duration authTimeout,
         List<String> trustedProxies,
         String logLevel,
-        String logFormat) {
+        String logFormat,
+        String internalToken) {
 
     /** The values of collab.log-format. */
     public static final List<String> LOG_FORMATS = List.of("text", "json");
@@ -141,7 +142,8 @@ public record Settings(
                 Duration.ofSeconds(parseLong(get, "collab.auth-timeout-seconds")),
                 list(get.apply("collab.trusted-proxies")),
                 get.apply("collab.log-level"),
-                get.apply("collab.log-format").toLowerCase(Locale.ROOT));
+                get.apply("collab.log-format").toLowerCase(Locale.ROOT),
+                get.apply("collab.internal-token"));
     }
 
     /** server.port -> SERVER_PORT, collab.db-path -> COLLAB_DB_PATH. */
@@ -178,6 +180,14 @@ public record Settings(
 
     public boolean authEnabled() {
         return authSecret != null && !authSecret.isEmpty();
+    }
+
+    /**
+     * The bearer token for {@code /internal/*} (the backends' broadcast key): COLLAB_INTERNAL_TOKEN, or the admin
+     * token when that is unset, so a backend need not hold the operator's admin token.
+     */
+    public String internalApiToken() {
+        return internalToken != null && !internalToken.isEmpty() ? internalToken : adminToken;
     }
 
     public boolean adminEnabled() {

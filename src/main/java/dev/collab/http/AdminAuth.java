@@ -12,7 +12,14 @@ import java.security.MessageDigest;
 final class AdminAuth {
     private final byte[] token;
 
+    private final String disabledMessage;
+
     AdminAuth(String token) {
+        this(token, "set COLLAB_ADMIN_TOKEN to enable the admin API");
+    }
+
+    AdminAuth(String token, String disabledMessage) {
+        this.disabledMessage = disabledMessage;
         this.token = token == null ? new byte[0] : token.getBytes(StandardCharsets.UTF_8);
     }
 
@@ -27,7 +34,7 @@ final class AdminAuth {
     boolean check(ServerRequest req, ServerResponse res) {
         if (token.length == 0) {
             JsonResponses.error(res, Status.SERVICE_UNAVAILABLE_503, "admin-disabled",
-                    "set COLLAB_ADMIN_TOKEN to enable the admin API");
+                    disabledMessage);
             return false;
         }
         String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");

@@ -8,10 +8,12 @@ import dev.collab.room.DocumentIds;
 import dev.collab.room.Room;
 import dev.collab.room.RoomEvent;
 import dev.collab.room.Rooms;
+import dev.collab.store.DocumentKind;
 import dev.collab.store.Store;
 import dev.collab.yjs.YUpdates;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
+import io.helidon.http.Method;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -33,12 +35,16 @@ public final class InternalService implements HttpService {
     private final Rooms rooms;
     private final Store store;
     private final AdminAuth admin;
+    private final AdminAuth internal;
     private final AccessPolicy access;
 
-    public InternalService(Rooms rooms, Store store, String adminToken, AccessPolicy access) {
+    /** {@code internalToken} guards {@code /internal/*}; the history reads take the admin token (or access tokens). */
+    public InternalService(Rooms rooms, Store store, String adminToken, String internalToken, AccessPolicy access) {
         this.rooms = rooms;
         this.store = store;
         this.admin = new AdminAuth(adminToken);
+        this.internal = new AdminAuth(internalToken, "set COLLAB_INTERNAL_TOKEN (or COLLAB_ADMIN_TOKEN) to enable the"
+                + " internal API");
         this.access = access;
     }
 
@@ -47,6 +53,9 @@ public final class InternalService implements HttpService {
         rules.post("/internal/documents/{id}/broadcast", this::broadcast)
                 .get("/documents/{id}/steps", this::steps)
                 .get("/documents/{id}/yjs", this::yjs);
+        AllowedMethods.register(rules, "/internal/documents/{id}/broadcast", Method.POST);
+        AllowedMethods.register(rules, "/documents/{id}/steps", Method.GET);
+        AllowedMethods.register(rules, "/documents/{id}/yjs", Method.GET);
     }
 
     public record Delivered(int delivered) {
@@ -56,7 +65,7 @@ public final class InternalService implements HttpService {
     }
 
     private void broadcast(ServerRequest req, ServerResponse res) throws Exception {
-        if (!admin.check(req, res)) {
+        if (!internal.check(req, res)) {
             return;
         }
         String id = req.path().pathParameters().get("id");
@@ -109,14 +118,21 @@ public final class InternalService implements HttpService {
             badRequest(res, "\"since\" must be a whole number");
             return;
         }
-        int version = store.head(id).stepVersion();
+        Store.DocumentHead head = store.head(id);
+        if (!isKind(res, id, head.kind(), DocumentKind.STEPS)) {
+            return;
+        }
+        int version = head.stepVersion();
         if (since < 0 || since > version) {
             badRequest(res, "\"since\" must be between 0 and " + version);
             return;
         }
         List<Store.StoredStep> steps = store.stepsSince(id, since, MAX_STEPS_PER_RESPONSE);
-        // steps are stored as JSON text; embed them as JSON, not as strings
-        StringBuilder sb = new StringBuilder("{\"version\":").append(since + steps.size()).append(",\"steps\":[");
+        int to = since + steps.size();
+        // version: the head; from/to: the range returned; more: capped, ask again with since=to
+        StringBuilder sb = new StringBuilder("{\"version\":").append(Math.max(version, to))
+                .append(",\"from\":").append(since).append(",\"to\":").append(to)
+                .append(",\"more\":").append(to < version).append(",\"steps\":[");
         for (int i = 0; i < steps.size(); i++) {
             sb.append(i > 0 ? "," : "").append(steps.get(i).stepJson());
         }
@@ -133,6 +149,11 @@ public final class InternalService implements HttpService {
         if (!readAllowed(req, res, id)) {
             return;
         }
+        Room room = rooms.find(id);
+        DocumentKind kind = room != null && room.stats().kind() != null ? room.stats().kind() : store.head(id).kind();
+        if (!isKind(res, id, kind, DocumentKind.YJS)) {
+            return;
+        }
         byte[] state = yjsState(rooms, store, id);
         res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream").send(state);
     }
@@ -145,6 +166,23 @@ public final class InternalService implements HttpService {
         }
         List<byte[]> log = store.updates(id).stream().map(Store.StoredUpdate::data).toList();
         return log.isEmpty() ? YUpdates.EMPTY_UPDATE : log.size() == 1 ? log.get(0) : YUpdates.merge(log, true);
+    }
+
+    /**
+     * True when the document is of {@code wanted}; otherwise answers 404 (never written: nothing to read) or 409
+     * (the other kind: this history does not exist for it) and returns false.
+     */
+    private static boolean isKind(ServerResponse res, String id, DocumentKind kind, DocumentKind wanted) {
+        if (kind == null) {
+            JsonResponses.error(res, Status.NOT_FOUND_404, "not-found", "document " + id + " was never written");
+            return false;
+        }
+        if (kind != wanted) {
+            JsonResponses.error(res, Status.CONFLICT_409, Room.WRONG_KIND, "document " + id + " is a " + kind.wire()
+                    + " document; it has no " + (wanted == DocumentKind.YJS ? "Yjs state" : "steps"));
+            return false;
+        }
+        return true;
     }
 
     private static void badRequest(ServerResponse res, String message) {

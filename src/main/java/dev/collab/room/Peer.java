@@ -29,6 +29,22 @@ public interface Peer {
         return null;
     }
 
+    /** The client's address (as logged: the forwarded one behind a trusted proxy), null when unknown. */
+    default String address() {
+        return null;
+    }
+
+    /** When this membership began, epoch milliseconds (0 when unknown). */
+    default long connectedAt() {
+        return 0;
+    }
+
+    /**
+     * Ends the connection because an operator asked (admin API), in the protocol's way of saying "reset": the stock
+     * clients reconnect, with whatever token they hold then.
+     */
+    void disconnect(String reason);
+
     /** Whether a newer connection with the same client id replaces this one (the JSON protocol's rule). */
     default boolean replacedBySameClientId() {
         return false;

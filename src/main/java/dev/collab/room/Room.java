@@ -7,6 +7,7 @@ import dev.collab.yjs.YUpdates;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -190,6 +191,29 @@ public final class Room {
         return call(() -> peers.stream().map(Peer::clientId).toList());
     }
 
+    /** One member as the admin API lists it. */
+    public record Client(String clientID, String protocol, String user, boolean readOnly, String address,
+                         long connectedAt) { }
+
+    public CompletableFuture<List<Client>> clients() {
+        return call(() -> peers.stream().map(p -> new Client(p.clientId(), p.protocol(), p.userId(), !p.canWrite(),
+                p.address(), p.connectedAt())).toList());
+    }
+
+    /** Disconnects every member, or only those of {@code userId}; completes with how many were told to go. */
+    public CompletableFuture<Integer> disconnect(String userId, String reason) {
+        return call(() -> {
+            int closed = 0;
+            for (Peer p : List.copyOf(peers)) {
+                if (userId == null || userId.equals(p.userId())) {
+                    p.disconnect(reason);
+                    closed++;
+                }
+            }
+            return closed;
+        });
+    }
+
     // ---- ProseMirror authority -----------------------------------------------------------------------------
 
     /**
@@ -339,8 +363,7 @@ public final class Room {
                 done.completeExceptionally(new RefusedException("not-joined",
                         "this connection is not in the document's room"));
             } else if (!peer.canWrite()) {
-                done.completeExceptionally(new RefusedException("read-only",
-                        "this connection may not change the document"));
+                judgeReadOnlyUpdate(update, done);
             } else {
                 commitUpdate(update, peer, peer.userId(), done);
             }
@@ -352,6 +375,38 @@ public final class Room {
      * A write from outside any connection (a backend through the HTTP API, already authorized): validated,
      * committed and relayed to every peer exactly like a peer's update.
      */
+    /**
+     * A read-only peer's update is refused only when it would change the document: the sync step 2 a provider
+     * sends after syncing holds nothing the room lacks, and is answered like any accepted no-op (so a read-only
+     * Hocuspocus viewer is not left with "unsynced changes" for good). Nothing of it is stored or relayed.
+     */
+    private void judgeReadOnlyUpdate(byte[] update, CompletableFuture<Void> done) {
+        try {
+            YUpdates.validate(update);
+            if (YUpdates.isEmpty(update) || bringsNothingNew(update)) {
+                done.complete(null);
+                return;
+            }
+        } catch (RuntimeException e) {
+            done.completeExceptionally(e);
+            return;
+        }
+        done.completeExceptionally(new RefusedException("read-only", "this connection may not change the document"));
+    }
+
+    /** True when the room's state already holds every item and deletion of {@code update}. */
+    private boolean bringsNothingNew(byte[] update) {
+        byte[] state = state();
+        Map<Long, Long> have = YUpdates.decodeStateVector(YUpdates.stateVector(state));
+        for (Map.Entry<Long, Long> e : YUpdates.decodeStateVector(YUpdates.stateVector(update)).entrySet()) {
+            if (e.getValue() > have.getOrDefault(e.getKey(), 0L)) {
+                return false;       // items the room lacks: no need to merge to know
+            }
+        }
+        // same items: new only if it deletes something (merging it in would change the state)
+        return Arrays.equals(YUpdates.merge(List.of(state), true), YUpdates.merge(List.of(state, update), true));
+    }
+
     public CompletableFuture<Void> submitUpdate(byte[] update, String userId) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         owner.execute(() -> whenLoaded(() -> commitUpdate(update, null, userId, done), done::completeExceptionally));
@@ -884,11 +939,15 @@ public final class Room {
                 }
                 applied.add(e);
             }
-            // y-websocket clients count an echo of their own state as traffic, so even a no-op is relayed
-            broadcast(new RoomEvent.Awareness(applied.isEmpty() ? entries : applied, peer));
             if (!applied.isEmpty()) {
+                broadcast(new RoomEvent.Awareness(applied, peer));
                 applied.forEach(e -> remoteAwarenessNodes.remove(e.awarenessId()));
                 publish(new Bus.AwarenessChanged(bus.nodeId(), applied));
+            } else {
+                // a no-op: y-websocket clients count the echo of their own state as traffic, so the sender gets it
+                // back; nobody else needs it (the providers re-send every state they see, and relaying those
+                // echoes would hand a client's own state back to it)
+                deliver(peer, new RoomEvent.Awareness(entries, peer));
             }
         });
     }

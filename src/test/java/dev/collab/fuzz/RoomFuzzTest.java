@@ -81,6 +81,11 @@ class RoomFuzzTest {
         public void documentDeleted() {
             throw new AssertionError(id + " was told its document was deleted");
         }
+
+        @Override
+        public void disconnect(String reason) {
+            throw new AssertionError(id + " was disconnected: " + reason);
+        }
     }
 
     @BeforeEach

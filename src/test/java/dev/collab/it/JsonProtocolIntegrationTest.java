@@ -449,8 +449,14 @@ class JsonProtocolIntegrationTest {
         JsonObject d = (JsonObject) detail.body();
         assertEquals(doc, d.getString("documentId"));
         assertEquals(3, d.getInt("connections"));
-        assertEquals(Set.of("alice", "bob", "carol"),
-                Set.copyOf(d.getJsonArray("clients").getValuesAs(jakarta.json.JsonString::getString)));
+        assertEquals(Set.of("alice", "bob", "carol"), Set.copyOf(d.getJsonArray("clients").getValuesAs(JsonObject.class)
+                .stream().map(c -> c.getString("clientID")).toList()));
+        JsonObject client = d.getJsonArray("clients").getJsonObject(0);
+        assertEquals("json", client.getString("protocol"));
+        assertTrue(client.isNull("user"), "an open server knows no users: " + client);
+        assertFalse(client.getBoolean("readOnly"));
+        assertEquals("127.0.0.1", client.getString("address"));
+        assertTrue(java.time.Instant.parse(client.getString("connectedAt")).isBefore(java.time.Instant.now().plusSeconds(1)));
         assertEquals(2, d.getInt("version"));
         assertEquals("steps", d.getString("kind"));
         assertEquals(0, d.getInt("updates"));
@@ -460,10 +466,18 @@ class JsonProtocolIntegrationTest {
         bob.abort();
         Await.until("the count to drop after an abort", () -> connectionsOf(doc) == 1);
         assertEquals(List.of("carol"), ((JsonObject) server.admin("/admin/documents/" + doc).body())
-                .getJsonArray("clients").getValuesAs(jakarta.json.JsonString::getString));
+                .getJsonArray("clients").getValuesAs(JsonObject.class).stream().map(c -> c.getString("clientID")).toList());
         carol.abort();
         Await.until("the document to leave the list", () -> findDocument(doc) == null);
-        assertEquals(404, server.admin("/admin/documents/" + doc).status());
+        // still found without connections: the stored figures; 404 only for a document never written
+        TestServer.Reply stored = server.admin("/admin/documents/" + doc);
+        assertEquals(200, stored.status());
+        JsonObject storedBody = (JsonObject) stored.body();
+        assertEquals(0, storedBody.getInt("connections"));
+        assertEquals(List.of(), storedBody.getJsonArray("clients"));
+        assertEquals(2, storedBody.getInt("version"));
+        assertEquals("steps", storedBody.getString("kind"));
+        assertEquals(404, server.admin("/admin/documents/" + newDoc()).status());
     }
 
     private static JsonObject findDocument(String doc) throws Exception {

@@ -59,6 +59,11 @@ final class RecordingPeer implements Peer {
     }
 
     @Override
+    public void disconnect(String reason) {
+        closed.complete(new Closed(-1, reason));
+    }
+
+    @Override
     public boolean replacedBySameClientId() {
         return replacedBySameClientId;
     }

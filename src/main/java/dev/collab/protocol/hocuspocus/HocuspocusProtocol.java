@@ -1,6 +1,7 @@
 package dev.collab.protocol.hocuspocus;
 
 import dev.collab.auth.AccessPolicy;
+import dev.collab.auth.Expiry;
 import dev.collab.protocol.MessageKinds;
 import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
@@ -17,7 +18,10 @@ public final class HocuspocusProtocol implements ProtocolHandler.Factory {
     private final HocuspocusLimits limits;
     private final AccessPolicy access;
 
-    public HocuspocusProtocol(Rooms rooms, HocuspocusLimits limits, AccessPolicy access) {
+    private final Expiry expiry;
+
+    public HocuspocusProtocol(Rooms rooms, HocuspocusLimits limits, AccessPolicy access, Expiry expiry) {
+        this.expiry = expiry;
         this.rooms = rooms;
         this.limits = limits;
         this.access = access;
@@ -25,7 +29,7 @@ public final class HocuspocusProtocol implements ProtocolHandler.Factory {
 
     @Override
     public ProtocolHandler create(UpgradeRequest request, Connection connection) {
-        return new HocuspocusSession(connection, rooms, limits, access);
+        return new HocuspocusSession(connection, rooms, limits, access, expiry);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.collab.protocol.hocuspocus;
 
 import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
+import dev.collab.auth.Expiry;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec.Scope;
 import dev.collab.protocol.json.JsonOut;
 import dev.collab.protocol.yjs.YjsPeers;
@@ -14,6 +15,7 @@ import dev.collab.transport.Connection;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.yjs.Lib0Reader;
 
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +30,8 @@ import java.util.Map;
  */
 final class HocuspocusSession implements ProtocolHandler {
     static final int SLOT = 2;
+    /** 4205 "Reset Connection", as the Hocuspocus server's closeConnections: the stock clients reconnect. */
+    static final int CLOSE_RESET = 4205;
     private static final System.Logger LOG = System.getLogger(HocuspocusSession.class.getName());
     private static final int CLOSE_INVALID_PAYLOAD = 1007;
 
@@ -38,11 +42,14 @@ final class HocuspocusSession implements ProtocolHandler {
     private final Map<String, DocumentPeer> documents = new ConcurrentHashMap<>();
     private final Map<String, ArrayDeque<HocuspocusCodec.Inbound>> pending = new HashMap<>();
     private final AccessPolicy access;
+    private final Expiry expiry;
     private int pendingFrames;
     private long pendingBytes;
     private volatile boolean authenticatedOnce;
 
-    HocuspocusSession(Connection connection, Rooms rooms, HocuspocusLimits limits, AccessPolicy access) {
+    HocuspocusSession(Connection connection, Rooms rooms, HocuspocusLimits limits, AccessPolicy access,
+                      Expiry expiry) {
+        this.expiry = expiry;
         this.connection = connection;
         this.rooms = rooms;
         this.limits = limits;
@@ -124,6 +131,7 @@ final class HocuspocusSession implements ProtocolHandler {
         }
         DocumentPeer doc = new DocumentPeer(name, documentId, granted.canWrite() ? Scope.READ_WRITE : Scope.READONLY,
                 granted.userId());
+        doc.expiresAt = granted.expiresAt();
         documents.put(name, doc);
         authenticatedOnce = true;
         doc.open();
@@ -165,6 +173,9 @@ final class HocuspocusSession implements ProtocolHandler {
         private final Scope scope;
         private final String userId;
         private final AtomicReference<Room> room = new AtomicReference<>();
+        private final long connectedAt = System.currentTimeMillis();
+        private Instant expiresAt;
+        private Expiry.Scheduled expiring = () -> { };
 
         DocumentPeer(String name, String documentId, Scope scope, String userId) {
             this.name = name;
@@ -175,8 +186,11 @@ final class HocuspocusSession implements ProtocolHandler {
 
         /** Joins the room; Authenticated goes out from inside the room, ahead of anything the room sends. */
         void open() {
-            LOG.log(System.Logger.Level.INFO, "open protocol=hocuspocus doc={0} client={1} addr={2} scope={3}",
-                    documentId, clientId(), connection.remoteAddress(), scope.wire());
+            LOG.log(System.Logger.Level.INFO, "open protocol=hocuspocus doc={0} client={1} addr={2} scope={3} user={4}",
+                    documentId, clientId(), connection.remoteAddress(), scope.wire(), userId);
+            // the token's exp holds for the whole connection: the socket is closed with 4205 (the provider
+            // reconnects and authenticates every document again, with a fresh token from its token function)
+            expiring = expiry.at(expiresAt, () -> connection.close(CLOSE_RESET, "access token expired"));
             Room r = rooms.acquire(documentId);
             room.set(r);
             r.join(this, joined -> connection.sendBinary(HocuspocusCodec.authenticated(name, scope)))
@@ -198,12 +212,13 @@ final class HocuspocusSession implements ProtocolHandler {
         }
 
         void leave() {
+            expiring.cancel();
             Room r = room.getAndSet(null);
             if (r != null) {
                 LOG.log(System.Logger.Level.INFO, "close protocol=hocuspocus doc={0} client={1} conn={2} code={3}"
-                        + " reason=\"{4}\"", documentId, clientId(), String.valueOf(connection.id()),
+                        + " reason=\"{4}\" user={5}", documentId, clientId(), String.valueOf(connection.id()),
                         connection.isOpen() ? Connection.CLOSE_NORMAL : connection.closeCode(),
-                        connection.isOpen() ? "document closed" : connection.closeReason());
+                        connection.isOpen() ? "document closed" : connection.closeReason(), userId);
                 r.leave(this);
                 rooms.release(r);
             }
@@ -268,6 +283,22 @@ final class HocuspocusSession implements ProtocolHandler {
         }
 
         @Override
+        public String address() {
+            return connection.remoteAddress();
+        }
+
+        @Override
+        public long connectedAt() {
+            return connectedAt;
+        }
+
+        /** The whole socket, as the reference server's closeConnections does: the provider reconnects every document. */
+        @Override
+        public void disconnect(String reason) {
+            connection.close(CLOSE_RESET, reason);
+        }
+
+        @Override
         public boolean canWrite() {
             return scope == Scope.READ_WRITE;
         }
@@ -316,21 +347,11 @@ final class HocuspocusSession implements ProtocolHandler {
                 case RoomEvent.SyncStep2 step2 ->
                         connection.sendBinary(HocuspocusCodec.syncStep2(name, step2.update()));
                 case RoomEvent.Message message -> connection.sendBinary(HocuspocusCodec.stateless(name,
-                        message.statelessText() != null ? message.statelessText() : systemPayload(message)));
+                        message.statelessText() != null ? message.statelessText()
+                                : message.encoded(SLOT, () -> JsonOut.message(message))));
                 case RoomEvent.Steps ignored -> { }
                 case RoomEvent.Synced ignored -> { }
             }
         }
-    }
-
-    /** A message from the server or a JSON client, as the stateless payload Hocuspocus clients get. */
-    private static String systemPayload(RoomEvent.Message message) {
-        JsonOut out = JsonOut.object();
-        if (message.messageType() != null) {
-            out.field("type", message.messageType());
-        }
-        out.raw("from", message.fromClientId() == null ? "{\"type\":\"system\"}"
-                : JsonOut.object().field("type", "client").field("id", message.fromClientId()).end());
-        return out.raw("payload", message.payloadJson()).end();
     }
 }

@@ -62,6 +62,20 @@ public final class JsonOut {
         return this;
     }
 
+    /**
+     * An application message as JSON clients get it, {@code {"type":"message","from":...,"messageType"?,
+     * "payload"}}; Hocuspocus clients get the same text as their stateless payload.
+     */
+    public static String message(dev.collab.room.RoomEvent.Message message) {
+        JsonOut out = object().field("type", "message");
+        out.raw("from", message.fromClientId() == null ? "{\"type\":\"system\"}"
+                : object().field("type", "client").field("id", message.fromClientId()).end());
+        if (message.messageType() != null) {
+            out.field("messageType", message.messageType());
+        }
+        return out.raw("payload", message.payloadJson()).end();
+    }
+
     public String end() {
         return sb.append('}').toString();
     }

@@ -2,6 +2,7 @@ package dev.collab.protocol.json;
 
 import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
+import dev.collab.auth.Expiry;
 import dev.collab.protocol.MessageKinds;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
@@ -23,10 +24,12 @@ public final class JsonProtocol implements ProtocolHandler.Factory {
     private static final int MAX_CLIENT_ID = 128;
     private final Rooms rooms;
     private final AccessPolicy access;
+    private final Expiry expiry;
 
-    public JsonProtocol(Rooms rooms, AccessPolicy access) {
+    public JsonProtocol(Rooms rooms, AccessPolicy access, Expiry expiry) {
         this.rooms = rooms;
         this.access = access;
+        this.expiry = expiry;
     }
 
     @Override
@@ -51,7 +54,8 @@ public final class JsonProtocol implements ProtocolHandler.Factory {
         String clientId = request.param("clientID").filter(s -> !s.isEmpty())
                 .orElseGet(() -> "c-" + UUID.randomUUID().toString().substring(0, 18));
         Access granted = access.check(request.param("token").orElse(null), documentId);
-        return new JsonSession(connection, rooms, documentId, clientId, granted.canWrite(), granted.userId());
+        return new JsonSession(connection, rooms, documentId, clientId, granted.canWrite(), granted.userId(),
+                expiry, granted.expiresAt());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.collab.protocol.json;
 
+import dev.collab.auth.Expiry;
 import dev.collab.room.AwarenessEntry;
 import dev.collab.room.Peer;
 import dev.collab.room.Room;
@@ -9,11 +10,14 @@ import dev.collab.transport.Connection;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.yjs.Lib0Reader;
 
+import java.time.Instant;
 import java.util.Base64;
 
 /** One JSON-protocol connection: a member of one document's room. */
 final class JsonSession implements ProtocolHandler, Peer {
     static final int SLOT = 0;
+    /** 4205 "Reset Connection", as the Hocuspocus server's closeConnections: the stock clients reconnect. */
+    static final int CLOSE_RESET = 4205;
     private static final System.Logger LOG = System.getLogger(JsonSession.class.getName());
 
     private final Connection connection;
@@ -21,17 +25,26 @@ final class JsonSession implements ProtocolHandler, Peer {
     private final String documentId;
     private final String clientId;
     private final boolean canWrite;
+    /** The numeric id Yjs clients know this client's awareness by: a client never gets its own state back. */
+    private final long ownAwarenessId;
     private final String userId;
+    private final long connectedAt = System.currentTimeMillis();
+    private final Expiry expiry;
+    private final Instant expiresAt;
+    private Expiry.Scheduled expiring = () -> { };
     private Room room;
 
     JsonSession(Connection connection, Rooms rooms, String documentId, String clientId, boolean canWrite,
-                String userId) {
+                String userId, Expiry expiry, Instant expiresAt) {
+        this.expiry = expiry;
+        this.expiresAt = expiresAt;
         this.connection = connection;
         this.userId = userId;
         this.rooms = rooms;
         this.documentId = documentId;
         this.clientId = clientId;
         this.canWrite = canWrite;
+        this.ownAwarenessId = AwarenessEntry.idForJsonClient(documentId, clientId);
     }
 
     @Override
@@ -41,8 +54,13 @@ final class JsonSession implements ProtocolHandler, Peer {
 
     @Override
     public void onOpen() {
-        LOG.log(System.Logger.Level.INFO, "open protocol=json doc={0} client={1} conn={2} addr={3} write={4}",
-                documentId, clientId, connection.id(), connection.remoteAddress(), canWrite);
+        LOG.log(System.Logger.Level.INFO, "open protocol=json doc={0} client={1} conn={2} addr={3} write={4} user={5}",
+                documentId, clientId, connection.id(), connection.remoteAddress(), canWrite, userId);
+        // the token's exp holds for the whole connection: an error first, then a close the client may retry
+        expiring = expiry.at(expiresAt, () -> {
+            sendError("token-expired", "the access token expired; reconnect with a fresh one");
+            connection.close(CLOSE_RESET, "access token expired");
+        });
         room = rooms.acquire(documentId);
         room.join(this, joined -> connection.sendText(JsonOut.object()
                 .field("type", "connected")
@@ -144,8 +162,9 @@ final class JsonSession implements ProtocolHandler, Peer {
 
     @Override
     public void onClosed() {
-        LOG.log(System.Logger.Level.INFO, "close protocol=json doc={0} client={1} conn={2} code={3} reason=\"{4}\"",
-                documentId, clientId, String.valueOf(connection.id()), connection.closeCode(), connection.closeReason());
+        expiring.cancel();
+        LOG.log(System.Logger.Level.INFO, "close protocol=json doc={0} client={1} conn={2} code={3} reason=\"{4}\" user={5}",
+                documentId, clientId, String.valueOf(connection.id()), connection.closeCode(), connection.closeReason(), userId);
         if (room != null) {
             room.leave(this);
             rooms.release(room);
@@ -154,6 +173,21 @@ final class JsonSession implements ProtocolHandler, Peer {
     }
 
     // ---- Peer ----
+
+    @Override
+    public String address() {
+        return connection.remoteAddress();
+    }
+
+    @Override
+    public long connectedAt() {
+        return connectedAt;
+    }
+
+    @Override
+    public void disconnect(String reason) {
+        connection.close(CLOSE_RESET, reason);
+    }
 
     @Override
     public String clientId() {
@@ -205,6 +239,9 @@ final class JsonSession implements ProtocolHandler, Peer {
             case RoomEvent.Awareness awareness -> {
                 if (awareness.origin() != this) {
                     for (AwarenessEntry e : awareness.entries()) {
+                        if (e.awarenessId() == ownAwarenessId) {
+                            continue;
+                        }
                         JsonOut out = JsonOut.object().field("type", "awareness");
                         if (e.jsonClientId() != null) {
                             out.field("clientID", e.jsonClientId());
@@ -217,15 +254,7 @@ final class JsonSession implements ProtocolHandler, Peer {
             }
             case RoomEvent.Synced synced -> connection.sendText(JsonOut.object().field("type", "synced")
                     .field("documentId", documentId).field("version", synced.version()).end());
-            case RoomEvent.Message message -> connection.sendText(message.encoded(SLOT, () -> {
-                JsonOut out = JsonOut.object().field("type", "message");
-                out.raw("from", message.fromClientId() == null ? "{\"type\":\"system\"}"
-                        : JsonOut.object().field("type", "client").field("id", message.fromClientId()).end());
-                if (message.messageType() != null) {
-                    out.field("messageType", message.messageType());
-                }
-                return out.raw("payload", message.payloadJson()).end();
-            }));
+            case RoomEvent.Message message -> connection.sendText(message.encoded(SLOT, () -> JsonOut.message(message)));
             case RoomEvent.SyncStep1 ignored -> { }
             case RoomEvent.SyncStep2 ignored -> { }
         }

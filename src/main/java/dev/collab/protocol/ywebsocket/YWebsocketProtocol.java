@@ -2,6 +2,7 @@ package dev.collab.protocol.ywebsocket;
 
 import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
+import dev.collab.auth.Expiry;
 import dev.collab.protocol.MessageKinds;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
@@ -19,10 +20,12 @@ public final class YWebsocketProtocol implements ProtocolHandler.Factory {
     public static final String PREFIX = "/yjs/";
     private final Rooms rooms;
     private final AccessPolicy access;
+    private final Expiry expiry;
 
-    public YWebsocketProtocol(Rooms rooms, AccessPolicy access) {
+    public YWebsocketProtocol(Rooms rooms, AccessPolicy access, Expiry expiry) {
         this.rooms = rooms;
         this.access = access;
+        this.expiry = expiry;
     }
 
     static String documentId(UpgradeRequest request) {
@@ -47,7 +50,8 @@ public final class YWebsocketProtocol implements ProtocolHandler.Factory {
     public ProtocolHandler create(UpgradeRequest request, Connection connection) {
         String documentId = documentId(request);
         Access granted = access.check(request.param("token").orElse(null), documentId);
-        return new YWebsocketSession(connection, rooms, documentId, granted.canWrite(), granted.userId());
+        return new YWebsocketSession(connection, rooms, documentId, granted.canWrite(), granted.userId(), expiry,
+                granted.expiresAt());
     }
 
     @Override

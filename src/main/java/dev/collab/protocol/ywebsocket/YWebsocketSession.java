@@ -1,5 +1,6 @@
 package dev.collab.protocol.ywebsocket;
 
+import dev.collab.auth.Expiry;
 import dev.collab.protocol.yjs.YjsPeers;
 import dev.collab.room.Peer;
 import dev.collab.room.Room;
@@ -9,6 +10,8 @@ import dev.collab.transport.Connection;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.yjs.Lib0Reader;
 
+import java.time.Instant;
+
 /**
  * One y-websocket connection, behaving as the reference server does: sync step 1 and the awareness states on
  * open, step 2 for the client's step 1, updates committed then relayed to the others, awareness echoed to
@@ -16,6 +19,8 @@ import dev.collab.yjs.Lib0Reader;
  */
 final class YWebsocketSession implements ProtocolHandler, Peer {
     static final int SLOT = 1;
+    /** 4205 "Reset Connection", as the Hocuspocus server's closeConnections: the stock clients reconnect. */
+    static final int CLOSE_RESET = 4205;
     /** 1007: the payload is not what the protocol allows (undecodable message or update). */
     static final int CLOSE_INVALID_PAYLOAD = 1007;
     private static final System.Logger LOG = System.getLogger(YWebsocketSession.class.getName());
@@ -25,9 +30,16 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     private final String documentId;
     private final boolean canWrite;
     private final String userId;
+    private final long connectedAt = System.currentTimeMillis();
+    private final Expiry expiry;
+    private final Instant expiresAt;
+    private Expiry.Scheduled expiring = () -> { };
     private Room room;
 
-    YWebsocketSession(Connection connection, Rooms rooms, String documentId, boolean canWrite, String userId) {
+    YWebsocketSession(Connection connection, Rooms rooms, String documentId, boolean canWrite, String userId,
+                      Expiry expiry, Instant expiresAt) {
+        this.expiry = expiry;
+        this.expiresAt = expiresAt;
         this.connection = connection;
         this.userId = userId;
         this.rooms = rooms;
@@ -42,8 +54,10 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
 
     @Override
     public void onOpen() {
-        LOG.log(System.Logger.Level.INFO, "open protocol=y-websocket doc={0} client={1} addr={2} write={3}",
-                documentId, clientId(), connection.remoteAddress(), canWrite);
+        LOG.log(System.Logger.Level.INFO, "open protocol=y-websocket doc={0} client={1} addr={2} write={3} user={4}",
+                documentId, clientId(), connection.remoteAddress(), canWrite, userId);
+        // the token's exp holds for the whole connection; 4205 is outside 4400-4499, so the provider reconnects
+        expiring = expiry.at(expiresAt, () -> connection.close(CLOSE_RESET, "access token expired"));
         room = rooms.acquire(documentId);
         room.join(this, joined -> { }).whenComplete((joined, error) -> {
             if (error != null) {
@@ -110,8 +124,9 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
 
     @Override
     public void onClosed() {
-        LOG.log(System.Logger.Level.INFO, "close protocol=y-websocket doc={0} client={1} conn={2} code={3} reason=\"{4}\"",
-                documentId, clientId(), String.valueOf(connection.id()), connection.closeCode(), connection.closeReason());
+        expiring.cancel();
+        LOG.log(System.Logger.Level.INFO, "close protocol=y-websocket doc={0} client={1} conn={2} code={3} reason=\"{4}\" user={5}",
+                documentId, clientId(), String.valueOf(connection.id()), connection.closeCode(), connection.closeReason(), userId);
         if (room != null) {
             room.leave(this);
             rooms.release(room);
@@ -120,6 +135,21 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     }
 
     // ---- Peer ----
+
+    @Override
+    public String address() {
+        return connection.remoteAddress();
+    }
+
+    @Override
+    public long connectedAt() {
+        return connectedAt;
+    }
+
+    @Override
+    public void disconnect(String reason) {
+        connection.close(CLOSE_RESET, reason);
+    }
 
     @Override
     public String clientId() {
