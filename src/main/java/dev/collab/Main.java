@@ -102,7 +102,8 @@ public final class Main {
             LOG.log(System.Logger.Level.INFO, "node {0}: store {1}, bus {2}", nodeId, cluster.store(), cluster.bus());
             metrics.gauge("collab.node", "1, tagged with this node's id (COLLAB_NODE_ID)", nodeId, id -> 1, "node", nodeId);
             Rooms rooms = new Rooms(store, new RoomSettings(settings.roomIdleUnload(), settings.compactionUpdates(),
-                    settings.compactionBytes(), settings.stepsBatch(), settings.maxConnectionsPerDocument()), timer,
+                    settings.compactionBytes(), settings.stepsBatch(), settings.maxConnectionsPerDocument(),
+                    settings.maxDocumentBytes()), timer,
                     dev.collab.room.DocumentEvents.NONE, bus);
             ConnectionManager connections = new ConnectionManager(timer, new TransportLimits(
                     settings.maxMessageBytes(), settings.outboundQueueBytes(), settings.pingInterval(),

@@ -43,7 +43,8 @@ public record Settings(
         List<String> trustedProxies,
         String logLevel,
         String logFormat,
-        String internalToken) {
+        String internalToken,
+        long maxDocumentBytes) {
 
     /** The values of collab.log-format. */
     public static final List<String> LOG_FORMATS = List.of("text", "json");
@@ -77,6 +78,7 @@ public record Settings(
         require(maxConnectionsPerIp >= 1, "collab.max-connections-per-ip must be at least 1");
         require(maxDocumentsPerSocket >= 1, "collab.max-documents-per-socket must be at least 1");
         require(messagesPerSecond >= 1, "collab.messages-per-second must be at least 1");
+        require(maxDocumentBytes >= 1024, "collab.max-document-bytes must be at least 1024");
         allowedOrigins = AllowedOrigins.parse(allowedOrigins).entries();      // normal form; bad entries stop here
         trustedProxies = List.copyOf(trustedProxies);
     }
@@ -143,7 +145,8 @@ public record Settings(
                 list(get.apply("collab.trusted-proxies")),
                 get.apply("collab.log-level"),
                 get.apply("collab.log-format").toLowerCase(Locale.ROOT),
-                get.apply("collab.internal-token"));
+                get.apply("collab.internal-token"),
+                parseLong(get, "collab.max-document-bytes"));
     }
 
     /** server.port -> SERVER_PORT, collab.db-path -> COLLAB_DB_PATH. */

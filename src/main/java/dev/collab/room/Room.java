@@ -17,6 +17,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -73,6 +78,8 @@ public final class Room {
     private final RoomSettings settings;
     private final SerialExecutor owner;
     private final Executor reads;
+    private final Executor merges;
+    private final Function<List<byte[]>, byte[]> merger;
     private final Bus bus;
     private final DocumentEvents events;
 
@@ -98,30 +105,38 @@ public final class Room {
     private int committedVersion;
     private int acceptedVersion;                                       // committed + in flight
     private long lastCommittedSeq;
-    private byte[] mergedState = YUpdates.EMPTY_UPDATE;                // all committed updates but `unmerged`
-    private final List<byte[]> unmerged = new ArrayList<>();          // committed after mergedState
+    private YjsState yjs;                                              // replaced by each load
     private final List<byte[]> inFlightUpdates = new ArrayList<>();   // accepted, commit pending (computed writes see them)
-    private int storedUpdates;
-    private long storedUpdateBytes;
-    private int updatesSinceCompaction;
-    private long bytesSinceCompaction;
-    private boolean compacting;
+    private long appendingBytes;                                       // their bytes (admission counts them)
     private boolean deleting;                                          // joins and writes wait for the delete
     private DocumentKind kind;                                        // null until the first write is accepted
 
     // ---- shared with the registry and readers ----
     final AtomicInteger pins = new AtomicInteger();                   // connections holding the room
     final AtomicInteger inFlight = new AtomicInteger();               // store writes not yet completed
+    /** Bytes of updates submitted by connections and not yet committed or refused. */
+    private final AtomicLong writeBacklog = new AtomicLong();
+    private final ReentrantLock backlogLock = new ReentrantLock();
+    private final Condition backlogDrained = backlogLock.newCondition();
+    static final long MAX_WRITE_BACKLOG = 4L << 20;
     private volatile Stats stats;
 
-    Room(String documentId, Store store, RoomSettings settings, Executor pool, DocumentEvents events, Bus bus) {
+    /**
+     * @param merges  where merges run (a small pool of platform threads shared by all rooms)
+     * @param merger  merges a list of updates into one (YUpdates.merge with coalescing; tests hold it open)
+     */
+    Room(String documentId, Store store, RoomSettings settings, Executor pool, Executor merges,
+         Function<List<byte[]>, byte[]> merger, DocumentEvents events, Bus bus) {
         this.bus = bus;
+        this.merges = merges;
+        this.merger = merger;
         this.documentId = documentId;
         this.events = events;
         this.store = store;
         this.settings = settings;
         this.owner = new SerialExecutor(pool);
         this.reads = pool;
+        this.yjs = newYjsState();
         this.stats = new Stats(documentId, 0, 0, 0, 0, null);
     }
 
@@ -357,7 +372,10 @@ public final class Room {
      * fails with {@link RefusedException} / {@link Lib0Reader.MalformedException}; refused updates go nowhere.
      */
     public CompletableFuture<Void> submitUpdate(Peer peer, byte[] update) {
+        awaitWriteBacklog();
         CompletableFuture<Void> done = new CompletableFuture<>();
+        writeBacklog.addAndGet(update.length);
+        done.whenComplete((ok, error) -> writeDone(update.length));
         owner.execute(() -> whenLoaded(() -> {
             if (!peers.contains(peer)) {
                 done.completeExceptionally(new RefusedException("not-joined",
@@ -394,9 +412,45 @@ public final class Room {
         done.completeExceptionally(new RefusedException("read-only", "this connection may not change the document"));
     }
 
+    /**
+     * Blocks a connection's reader while more than {@link #MAX_WRITE_BACKLOG} bytes of this room's updates wait to
+     * be committed: a client pasting megabytes is then read no faster than the store commits them, so the store's
+     * queue, which every document's writes share, stays short and a small edit elsewhere is not committed behind
+     * 50 MiB of paste. Only virtual threads outside room tasks wait (the room itself never does), at most 30 s.
+     */
+    private void awaitWriteBacklog() {
+        if (writeBacklog.get() <= MAX_WRITE_BACKLOG || !Thread.currentThread().isVirtual()
+                || SerialExecutor.inRoomTask()) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        backlogLock.lock();
+        try {
+            long left;
+            while (writeBacklog.get() > MAX_WRITE_BACKLOG && (left = deadline - System.nanoTime()) > 0) {
+                backlogDrained.awaitNanos(left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            backlogLock.unlock();
+        }
+    }
+
+    private void writeDone(int bytes) {
+        if (writeBacklog.addAndGet(-bytes) <= MAX_WRITE_BACKLOG) {
+            backlogLock.lock();
+            try {
+                backlogDrained.signalAll();
+            } finally {
+                backlogLock.unlock();
+            }
+        }
+    }
+
     /** True when the room's state already holds every item and deletion of {@code update}. */
     private boolean bringsNothingNew(byte[] update) {
-        byte[] state = state();
+        byte[] state = yjs.snapshot().missing(null);
         Map<Long, Long> have = YUpdates.decodeStateVector(YUpdates.stateVector(state));
         for (Map.Entry<Long, Long> e : YUpdates.decodeStateVector(YUpdates.stateVector(update)).entrySet()) {
             if (e.getValue() > have.getOrDefault(e.getKey(), 0L)) {
@@ -424,7 +478,8 @@ public final class Room {
         owner.execute(() -> whenLoaded(() -> {
             byte[] update;
             try {
-                byte[] state = inFlightUpdates.isEmpty() ? state() : YUpdates.merge(concat(state(), inFlightUpdates));
+                byte[] committed = yjs.snapshot().missing(null);
+                byte[] state = inFlightUpdates.isEmpty() ? committed : YUpdates.merge(concat(committed, inFlightUpdates));
                 update = build.apply(state);
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
@@ -461,12 +516,23 @@ public final class Room {
             done.completeExceptionally(new RefusedException(WRONG_KIND, wrongKindMessage(DocumentKind.YJS)));
             return;
         }
+        if (!yjs.admits(appendingBytes + update.length)) {
+            LOG.log(System.Logger.Level.INFO, "room {0}: refused an update of {1} bytes from {2}: the document"
+                    + " holds {3} bytes, the maximum is {4}", documentId, String.valueOf(update.length),
+                    origin == null ? "the document API" : origin.clientId(), String.valueOf(yjs.documentBytes()),
+                    String.valueOf(yjs.maxDocumentBytes()));
+            done.completeExceptionally(new RefusedException("document-too-large", "the document would pass "
+                    + yjs.maxDocumentBytes() + " bytes; the update was not stored"));
+            return;
+        }
         kind = DocumentKind.YJS;
         inFlight.incrementAndGet();
         inFlightUpdates.add(update);
+        appendingBytes += update.length;
         store.appendUpdate(documentId, update).whenComplete((seq, error) -> owner.executeQueued(() -> {
             inFlight.decrementAndGet();
             inFlightUpdates.remove(update);
+            appendingBytes -= update.length;
             if (error != null) {
                 forgetKindIfNothingStored();
                 if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
@@ -482,7 +548,7 @@ public final class Room {
             acceptUpdate(seq, update, origin, false);
             done.complete(null);
             publish(new Bus.UpdateCommitted(bus.nodeId(), seq, update));
-            maybeCompact();
+            maybeMerge();
         }));
     }
 
@@ -513,11 +579,7 @@ public final class Room {
     private void mergeCommitted(long seq, byte[] update) {
         kind = DocumentKind.YJS;
         lastCommittedSeq = seq;
-        unmerged.add(update);
-        storedUpdates++;
-        storedUpdateBytes += update.length;
-        updatesSinceCompaction++;
-        bytesSinceCompaction += update.length;
+        yjs.committed(seq, update);
         publishStats();
     }
 
@@ -555,7 +617,7 @@ public final class Room {
                     if (!updatesAhead.isEmpty() && !rows.isEmpty()) {
                         fillUpdates();
                     }
-                    maybeCompact();
+                    maybeMerge();
                 }));
     }
 
@@ -579,7 +641,7 @@ public final class Room {
         switch (event) {
             case Bus.UpdateCommitted u -> {
                 acceptUpdate(u.seq(), u.update(), null, false);
-                maybeCompact();
+                maybeMerge();
             }
             case Bus.StepsCommitted s -> {
                 if (s.version() + s.steps().size() > committedVersion) {
@@ -677,65 +739,74 @@ public final class Room {
 
     /** Sends {@code peer} the room's state vector (the server's sync step 1). */
     public void sendStateVector(Peer peer) {
-        run(peer, () -> deliver(peer, new RoomEvent.SyncStep1(YUpdates.stateVector(state()))));
+        run(peer, () -> deliver(peer, new RoomEvent.SyncStep1(yjs.stateVector())));
     }
 
-    /** Answers a client's sync step 1: what its state vector lacks (sync step 2). */
+    /** Answers a client's sync step 1: what its state vector lacks (sync step 2), computed by the adapter. */
     public void answerSyncStep1(Peer peer, byte[] clientStateVector) {
-        run(peer, () -> deliver(peer, new RoomEvent.SyncStep2(diffFor(clientStateVector))));
+        run(peer, () -> deliver(peer, new RoomEvent.SyncStep2(yjs.snapshot(), clientStateVector)));
     }
 
-    /** The merged stored state, or what {@code stateVector} lacks; for HTTP readers. */
+    /** The merged stored state, or what {@code stateVector} lacks; for HTTP readers. Merged off the room. */
     public CompletableFuture<byte[]> yjsState(byte[] stateVector) {
-        return call(() -> diffFor(stateVector));
-    }
-
-    private byte[] diffFor(byte[] stateVector) {
-        byte[] state = state();
-        return stateVector == null || stateVector.length == 0 ? state : YUpdates.diff(state, stateVector);
+        return call(() -> yjs.snapshot()).thenApplyAsync(snapshot -> snapshot.missing(stateVector), merges);
     }
 
     /**
-     * The merged committed state; merges the updates committed since the last call. Adjacent items are coalesced
-     * (YUpdates.compact): a text typed one character per update is stored and sent as one item per run, which
-     * a late joiner applies in a fraction of the time; yjs clients end up with the same document either way.
+     * Starts the merge the policy says is due (YjsState): its inputs are immutable, it runs on the merge pool while
+     * the room goes on, and its result is swapped in and stored over the rows it covers (updates committed
+     * meanwhile stay after it). Adjacent items are coalesced (YUpdates.compact): a text typed one character per
+     * update is stored and sent as one item per run, which a late joiner applies in a fraction of the time.
      */
-    private byte[] state() {
-        if (!unmerged.isEmpty()) {
-            List<byte[]> all = new ArrayList<>(unmerged.size() + 1);
-            all.add(mergedState);
-            all.addAll(unmerged);
-            mergedState = YUpdates.merge(all, true);
-            unmerged.clear();
-        }
-        return mergedState;
-    }
-
-    private void maybeCompact() {
-        if (compacting || (updatesSinceCompaction < settings.compactionUpdates()
-                && bytesSinceCompaction < settings.compactionBytes())) {
+    private void maybeMerge() {
+        YjsState state = yjs;
+        YjsState.MergeJob job = state.startMerge();
+        if (job == null) {
             return;
         }
-        byte[] merged = state();
-        long upTo = lastCommittedSeq;
-        int coveredRows = storedUpdates;
-        long coveredBytes = storedUpdateBytes;
-        compacting = true;
-        updatesSinceCompaction = 0;
-        bytesSinceCompaction = 0;
         inFlight.incrementAndGet();
-        store.compact(documentId, upTo, merged).whenComplete((ok, error) -> owner.executeQueued(() -> {
-            inFlight.decrementAndGet();
-            compacting = false;
-            if (error != null) {
-                LOG.log(System.Logger.Level.WARNING, "compaction of " + documentId + " failed; log kept", error);
-                return;
-            }
-            storedUpdates = storedUpdates - coveredRows + 1;
-            storedUpdateBytes = merged.length + (storedUpdateBytes - coveredBytes);
-            publishStats();
-            maybeCompact();     // updates committed while this compaction ran may already cross the threshold
-        }));
+        CompletableFuture.supplyAsync(() -> merger.apply(job.inputs()), merges)
+                .whenComplete((merged, error) -> owner.executeQueued(() -> {
+                    if (state != yjs) {
+                        inFlight.decrementAndGet();     // the document was deleted meanwhile
+                        return;
+                    }
+                    if (error != null) {
+                        mergeFailed(job, "merging", error);
+                        return;
+                    }
+                    state.merged(job, merged);
+                    store.compact(documentId, job.upToSeq(), merged).whenComplete((ok, storeError) ->
+                            owner.executeQueued(() -> {
+                                if (state != yjs) {
+                                    inFlight.decrementAndGet();
+                                    return;
+                                }
+                                if (storeError != null) {
+                                    mergeFailed(job, "storing the merged log", storeError);
+                                    return;
+                                }
+                                inFlight.decrementAndGet();
+                                state.stored(job, merged);
+                                publishStats();
+                                maybeMerge();   // updates committed meanwhile may already make the next one due
+                            }));
+                }));
+    }
+
+    private void mergeFailed(YjsState.MergeJob job, String what, Throwable error) {
+        inFlight.decrementAndGet();
+        if (yjs.failed(job)) {
+            LOG.log(System.Logger.Level.WARNING, "compaction of " + documentId + " failed while " + what
+                    + "; the log is kept and compaction retried later", error);
+        } else {
+            LOG.log(System.Logger.Level.DEBUG, "compaction of " + documentId + " failed again: " + error);
+        }
+    }
+
+    private YjsState newYjsState() {
+        return new YjsState(settings.compactionUpdates(), settings.compactionBytes(), settings.maxDocumentBytes(),
+                System::nanoTime);
     }
 
     // ---- ProseMirror snapshots -----------------------------------------------------------------------------
@@ -809,12 +880,9 @@ public final class Room {
                 kind = null;                     // a deleted id may become a document of either kind
                 updatesAhead.clear();
                 stepsAhead.clear();
-                mergedState = YUpdates.EMPTY_UPDATE;
-                unmerged.clear();
+                yjs = newYjsState();
                 committedVersion = 0;
                 acceptedVersion = 0;
-                storedUpdates = 0;
-                storedUpdateBytes = 0;
                 publishStats();
                 if (existed) {
                     events.deleted(documentId);
@@ -894,9 +962,9 @@ public final class Room {
     }
 
     private void finishCatchUp(Peer peer, byte[] stateVector) {
-        byte[] missing = diffFor(stateVector);
-        if (!YUpdates.isEmpty(missing)) {
-            peer.deliver(new RoomEvent.Update(missing, null));
+        YjsSnapshot snapshot = yjs.snapshot();
+        if (snapshot != YjsSnapshot.EMPTY) {
+            peer.deliver(new RoomEvent.SyncStep2(snapshot, stateVector));     // the adapter skips empty parts
         }
         sendAwarenessSnapshot(peer);
         peer.deliver(new RoomEvent.Synced(committedVersion));
@@ -1011,7 +1079,7 @@ public final class Room {
 
     /** A first write that failed to commit fixes nothing: the next write of either kind may still be first. */
     private void forgetKindIfNothingStored() {
-        if (inFlight.get() == 0 && committedVersion == 0 && storedUpdates == 0) {
+        if (inFlight.get() == 0 && committedVersion == 0 && yjs.storedRows() == 0) {
             kind = null;
         }
     }
@@ -1081,29 +1149,41 @@ public final class Room {
         }));
     }
 
-    private record Stored(Store.DocumentHead head, List<byte[]> log) { }
+    private record Stored(Store.DocumentHead head, YjsState yjs, long lastSeq) { }
 
-    /** Runs on the pool: the document's head and update log. */
+    /** Rows read from the store at a time while loading (a large log is never held as one list). */
+    private static final int LOAD_PAGE = 64;
+
+    /**
+     * Runs on the pool: the document's head, and its update log read page by page into a fresh YjsState (which the
+     * owner takes over; nothing is merged here, the policy decides that).
+     */
     private Stored readStored() {
         Store.DocumentHead head = store.head(documentId);
-        return new Stored(head, store.updates(documentId).stream().map(Store.StoredUpdate::data).toList());
+        YjsState state = newYjsState();
+        long after = 0;
+        while (true) {
+            List<Store.StoredUpdate> page = store.updatesAfter(documentId, after, LOAD_PAGE);
+            for (Store.StoredUpdate row : page) {
+                state.load(row.seq(), row.data());
+                after = row.seq();
+            }
+            if (page.size() < LOAD_PAGE) {
+                return new Stored(head, state, Math.max(after, head.lastUpdateSeq()));
+            }
+        }
     }
 
     private void applyStored(Stored stored) {
         Store.DocumentHead head = stored.head();
-        List<byte[]> log = stored.log();
         kind = head.kind();
         committedVersion = head.stepVersion();
         acceptedVersion = committedVersion;
-        lastCommittedSeq = head.lastUpdateSeq();
-        storedUpdates = head.updateCount();
-        storedUpdateBytes = head.updateBytes();
-        mergedState = log.isEmpty() ? YUpdates.EMPTY_UPDATE : log.size() == 1 ? log.get(0) : YUpdates.merge(log, true);
-        updatesSinceCompaction = log.size() > 1 ? log.size() : 0;
-        bytesSinceCompaction = log.size() > 1 ? storedUpdateBytes : 0;
+        lastCommittedSeq = stored.lastSeq();
+        yjs = stored.yjs();
         loaded = true;
         publishStats();
-        maybeCompact();
+        maybeMerge();
     }
 
     /** Milliseconds since the epoch: above any clock this id had before, as long as clocks tick once a ms at most. */
@@ -1112,7 +1192,7 @@ public final class Room {
     }
 
     private void publishStats() {
-        stats = new Stats(documentId, peers.size(), committedVersion, storedUpdates, storedUpdateBytes, kind);
+        stats = new Stats(documentId, peers.size(), committedVersion, yjs.storedRows(), yjs.storedBytes(), kind);
     }
 
     /** Runs a task for a member; requests from connections that are not (or no longer) members are ignored. */

@@ -62,10 +62,24 @@ public sealed interface RoomEvent {
         }
     }
 
-    /** What one peer's state vector lacks (sync step 2), sent to that peer only. */
-    record SyncStep2(byte[] update, Memo memo) implements RoomEvent {
-        public SyncStep2(byte[] update) {
-            this(update, new Memo());
+    /**
+     * What one peer's state vector lacks (sync step 2, or the Yjs part of a JSON catch-up), sent to that peer only.
+     * The adapter computes it from the snapshot, off the room: {@link #parts} for sending (a large document in
+     * several updates), {@link #update} as one.
+     */
+    record SyncStep2(YjsSnapshot snapshot, byte[] stateVector, Memo memo) implements RoomEvent {
+        public SyncStep2(YjsSnapshot snapshot, byte[] stateVector) {
+            this(snapshot, stateVector, new Memo());
+        }
+
+        /** Everything the state vector lacks as one update. */
+        public byte[] update() {
+            return snapshot.missing(stateVector);
+        }
+
+        /** The same as updates to apply in order, each of about {@link YjsSnapshot#PART_BYTES}; at least one. */
+        public java.util.Iterator<byte[]> parts() {
+            return snapshot.missingParts(stateVector);
         }
     }
 

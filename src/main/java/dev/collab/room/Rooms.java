@@ -1,6 +1,7 @@
 package dev.collab.room;
 
 import dev.collab.store.Store;
+import dev.collab.yjs.YUpdates;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -11,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The rooms in memory, one per document. A connection {@link #acquire acquires} its room for its lifetime and
@@ -23,6 +25,13 @@ public final class Rooms implements AutoCloseable {
     private final Store store;
     private final RoomSettings settings;
     private final ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+    /**
+     * Merges of large documents take seconds of CPU: on virtual threads they would occupy the carriers that every
+     * room and every connection's reader runs on, so they get their own few platform threads (at most this many
+     * merges at a time, server-wide; the others queue).
+     */
+    private final ExecutorService merges;
+    private final Function<List<byte[]>, byte[]> merger;
     private final ScheduledExecutorService timer;
     private final DocumentEvents events;
     private final Bus bus;
@@ -42,10 +51,19 @@ public final class Rooms implements AutoCloseable {
      * is down, when the store is all there is): the batched check that finds what the bus lost.
      */
     public Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer, DocumentEvents events, Bus bus) {
+        this(store, settings, timer, events, bus, updates -> YUpdates.merge(updates, true));
+    }
+
+    /** With the function merging a document's updates (tests hold it open to show the room carries on). */
+    Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer, DocumentEvents events, Bus bus,
+          Function<List<byte[]>, byte[]> merger) {
         this.store = store;
         this.settings = settings;
         this.timer = timer;
         this.events = events;
+        this.merger = merger;
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+        this.merges = Executors.newFixedThreadPool(threads, Thread.ofPlatform().name("yjs-merge-", 0).daemon().factory());
         this.bus = bus;
         if (bus.enabled()) {
             bus.onNodeGone(node -> rooms.values().forEach(r -> r.nodeGone(node)));
@@ -82,7 +100,7 @@ public final class Rooms implements AutoCloseable {
     /** The document's room, created (and loaded lazily) when absent; pinned until {@link #release}. */
     public Room acquire(String documentId) {
         return rooms.compute(documentId, (id, room) -> {
-            Room r = room == null ? new Room(id, store, settings, pool, events, bus) : room;
+            Room r = room == null ? new Room(id, store, settings, pool, merges, merger, events, bus) : room;
             r.pins.incrementAndGet();
             return r;
         });
@@ -141,6 +159,7 @@ public final class Rooms implements AutoCloseable {
 
     @Override
     public void close() {
+        merges.shutdownNow();
         pool.shutdown();
         try {
             pool.awaitTermination(10, TimeUnit.SECONDS);

@@ -24,6 +24,11 @@ final class SerialExecutor implements Executor {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Executor pool;
 
+    /** Whether the calling thread is running room tasks (it must not wait for a room). */
+    static boolean inRoomTask() {
+        return DRAINING.get() != null;
+    }
+
     SerialExecutor(Executor pool) {
         this.pool = pool;
     }

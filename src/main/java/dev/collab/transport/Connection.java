@@ -2,6 +2,7 @@ package dev.collab.transport;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,7 +33,15 @@ public final class Connection {
     public static final int CLOSE_DOCUMENT_DELETED = 4404;
 
     /** A frame ready for the wire; {@code kind} null for control frames (not counted as messages). */
-    private record Outbound(byte[] frame, String kind, int payloadBytes, boolean close) {
+    private record Outbound(byte[] frame, String kind, int payloadBytes, boolean close, Iterator<?> parts) {
+        Outbound(byte[] frame, String kind, int payloadBytes, boolean close) {
+            this(frame, kind, payloadBytes, close, null);
+        }
+
+        /** Bytes counted in the bound while queued (parts: their weight, see {@link #sendParts}). */
+        long size() {
+            return parts == null ? frame.length : payloadBytes;
+        }
     }
 
     /**
@@ -58,6 +67,7 @@ public final class Connection {
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
+    private volatile boolean abandoned;     // closed ahead of the queue: parts being sent stop too
     private final Runnable onFinished;
     private final Runnable onSlowConsumer;
     private final TransportEvents events;
@@ -111,6 +121,17 @@ public final class Connection {
 
     public void sendBinary(byte[] data) {
         enqueue(encoded(data));
+    }
+
+    /**
+     * Sends messages (String text, byte[] binary) produced one by one as the connection gets to them, in order with
+     * everything else: a large document's state goes out in parts without being queued at once, so it may exceed
+     * the outbound bound in total and the joiner is not taken for a slow consumer. While queued it counts as a
+     * quarter of the bound at most (a client asking again and again without reading still fills its queue);
+     * messages queued behind it count as usual, so a client that stops reading is still closed.
+     */
+    public void sendParts(Iterator<?> messages, long estimatedBytes) {
+        enqueue(new Outbound(EMPTY, null, (int) Math.min(estimatedBytes, maxQueuedBytes / 4), false, messages));
     }
 
     private Outbound encoded(Object message) {
@@ -229,11 +250,11 @@ public final class Connection {
         if (closing.get()) {
             return;
         }
-        long queued = queuedBytes.addAndGet(item.frame().length);
+        long queued = queuedBytes.addAndGet(item.size());
         if (queued > maxQueuedBytes) {
-            queuedBytes.addAndGet(-item.frame().length);
+            queuedBytes.addAndGet(-item.size());
             LOG.log(System.Logger.Level.WARNING, "closing slow consumer {0} ({1}): {2} bytes unsent",
-                    id, remoteAddress, queued - item.frame().length);
+                    id, remoteAddress, queued - item.size());
             onSlowConsumer.run();
             closeNow(CLOSE_TRY_AGAIN_LATER, "slow consumer: too much unsent data");
             return;
@@ -254,6 +275,7 @@ public final class Connection {
         if (closing.compareAndSet(false, true)) {
             closeCode = code;
             closeReason = reason;
+            abandoned = true;
             outbox.clear();
             queuedBytes.set(0);
             outbox.add(closeFrame(code, reason));
@@ -299,7 +321,14 @@ public final class Connection {
                 int bytes = 0;
                 boolean closed = false;
                 while (item != null) {
-                    queuedBytes.addAndGet(-item.frame().length);
+                    queuedBytes.addAndGet(-item.size());
+                    if (item.parts() != null) {
+                        write(s, batch, sent);
+                        sendParts(s, item.parts());
+                        bytes = 0;
+                        item = outbox.poll();
+                        continue;
+                    }
                     batch.add(item.frame());
                     sent.add(item);
                     bytes += item.frame().length;
@@ -309,14 +338,7 @@ public final class Connection {
                     }
                     item = bytes < MAX_WRITE_BYTES ? outbox.poll() : null;
                 }
-                s.write(batch);
-                for (Outbound o : sent) {
-                    if (o.kind() != null) {
-                        events.outbound(protocol, o.kind(), o.payloadBytes());
-                    }
-                }
-                batch.clear();
-                sent.clear();
+                write(s, batch, sent);
                 if (closed) {
                     s.closeSent();
                     finish();       // the drainer stays "running" for good: nothing is sent after a close
@@ -329,8 +351,40 @@ public final class Connection {
         }
     }
 
+    private void write(WsSocket s, List<byte[]> batch, List<Outbound> sent) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        s.write(batch);
+        for (Outbound o : sent) {
+            if (o.kind() != null) {
+                events.outbound(protocol, o.kind(), o.payloadBytes());
+            }
+        }
+        batch.clear();
+        sent.clear();
+    }
+
+    /** Encodes and writes the parts one at a time; stops when the connection is closed ahead of its queue. */
+    private void sendParts(WsSocket s, Iterator<?> messages) {
+        while (!abandoned && messages.hasNext()) {
+            Outbound frame = switch (messages.next()) {
+                case String text -> {
+                    byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+                    yield new Outbound(WsFrames.frame(WsFrameReader.OP_TEXT, utf8), kinds.kindOf(text), utf8.length, false);
+                }
+                case byte[] data -> new Outbound(WsFrames.frame(WsFrameReader.OP_BINARY, data), kinds.kindOf(data),
+                        data.length, false);
+                default -> throw new IllegalArgumentException("parts are String or byte[]");
+            };
+            s.write(List.of(frame.frame()));
+            events.outbound(protocol, frame.kind(), frame.payloadBytes());
+        }
+    }
+
     /** Drops the socket without a close handshake (dead peers) and cleans up. */
     void terminate() {
+        abandoned = true;
         if (closing.compareAndSet(false, true)) {
             closeCode = 1006;
             closeReason = "connection dropped";

@@ -70,8 +70,11 @@ import java.util.Map;
  * items while the delete set also deletes the earlier value (CompactTest shows a document that differs without).
  */
 final class Coalescer {
-    /** Joined content stays far below V8's maximum string length (2^29 - 24 UTF-16 units). */
-    static final long MAX_JOINED_LENGTH = 1L << 28;
+    /**
+     * Joined content stays at 1 Mi units (far below V8's maximum string length): a document's state is sent in parts
+     * cut between structs ({@link YUpdates#parts}), so one joined item of a pasted 50 MiB would be one 50+ MiB message.
+     */
+    static final long MAX_JOINED_LENGTH = 1L << 20;
 
     private final StructTable t;
     private final long[] originClient;
@@ -94,7 +97,7 @@ final class Coalescer {
 
     /** The update with joinable items joined, or {@code update} itself when nothing joins. */
     static byte[] coalesce(byte[] update) {
-        StructTable t = new StructTable(update.length / 8);
+        StructTable t = StructTable.forBytes(update.length);
         Lib0Reader r = t.readStructs(update);
         DeleteSet deletes = DeleteSet.read(r);
         Coalescer c = new Coalescer(t);

@@ -150,4 +150,9 @@ public final class Lib0Writer {
     public byte[] toByteArray() {
         return Arrays.copyOf(buf, len);
     }
+
+    /** The internal buffer (valid up to {@link #length()}), for copying out of without an intermediate copy. */
+    byte[] array() {
+        return buf;
+    }
 }

@@ -45,6 +45,15 @@ final class StructTable {
     private long[] anyCount = new long[8];
     private boolean[] anyIsMap = new boolean[8];
 
+    /**
+     * A table for decoding {@code bytes} of updates. Rows take 48 bytes each, so sizing for the worst case (a struct
+     * per 2 to 8 bytes) would reserve 6 to 24 times the input; a row per 64 bytes is reserved and the table grows
+     * by doubling when structs are smaller (a pasted text is a few large items).
+     */
+    static StructTable forBytes(long bytes) {
+        return new StructTable((int) Math.min(bytes / 64, 1 << 20));
+    }
+
     StructTable(int expectedRows) {
         int n = Math.max(16, expectedRows);
         client = new long[n];

@@ -164,21 +164,45 @@ final class StructWriter {
         }
     }
 
-    /** Assembles sections and the given encoded delete set into the final update. */
+    /** Bytes of structs written so far (to cut an update into parts of a size). */
+    int bodyLength() {
+        return body.length();
+    }
+
+    /**
+     * Assembles sections and the given encoded delete set into the final update. The section headers and the delete
+     * set are small; the body is copied once, straight into the result (peak heap: body buffer + result).
+     */
     byte[] finish(DeleteSet deleteSet) {
         if (written > 0) {
             closeSection();
         }
-        Lib0Writer out = new Lib0Writer(body.length() + sections * 12 + 16);
-        out.writeVarUint(sections);
-        byte[] bodyBytes = body.toByteArray();
+        Lib0Writer headers = new Lib0Writer(sections * 12 + 8);
+        int[] headerEnd = new int[sections + 1];
+        headers.writeVarUint(sections);
+        headerEnd[0] = headers.length();
+        for (int s = 0; s < sections; s++) {
+            headers.writeVarUint(sectionCount[s]).writeVarUint(sectionClient[s]).writeVarUint(sectionClock[s]);
+            headerEnd[s + 1] = headers.length();
+        }
+        Lib0Writer tail = new Lib0Writer(32);
+        deleteSet.write(tail);
+        byte[] out = new byte[headers.length() + body.length() + tail.length()];
+        byte[] head = headers.array();
+        byte[] bodyBytes = body.array();
+        System.arraycopy(head, 0, out, 0, headerEnd[0]);
+        int at = headerEnd[0];
         int from = 0;
         for (int s = 0; s < sections; s++) {
-            out.writeVarUint(sectionCount[s]).writeVarUint(sectionClient[s]).writeVarUint(sectionClock[s]);
-            out.writeBytes(bodyBytes, from, sectionEnd[s] - from);
+            int h = headerEnd[s + 1] - headerEnd[s];
+            System.arraycopy(head, headerEnd[s], out, at, h);
+            at += h;
+            int n = sectionEnd[s] - from;
+            System.arraycopy(bodyBytes, from, out, at, n);
+            at += n;
             from = sectionEnd[s];
         }
-        deleteSet.write(out);
-        return out.toByteArray();
+        System.arraycopy(tail.array(), 0, out, at, tail.length());
+        return out;
     }
 }

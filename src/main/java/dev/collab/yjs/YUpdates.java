@@ -2,9 +2,11 @@ package dev.collab.yjs;
 
 import dev.collab.yjs.Lib0Reader.MalformedException;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 
 /**
  * Pure functions over Yjs v1 updates, without a document in memory: the server-side subset of yjs's update API
@@ -48,7 +50,7 @@ public final class YUpdates {
             total += update.length;
         }
         int bytes = (int) Math.min(total, Integer.MAX_VALUE - 64);
-        StructTable table = new StructTable(bytes / 8); // a struct takes at least 2 bytes; typical ones 8 to 20
+        StructTable table = StructTable.forBytes(bytes);
         int[] next = new int[n];
         int[] stop = new int[n];
         DeleteSet deletes = new DeleteSet();
@@ -510,7 +512,7 @@ public final class YUpdates {
      */
     public static byte[] diff(byte[] update, byte[] stateVector) {
         Map<Long, Long> state = decodeStateVector(stateVector);
-        StructTable t = new StructTable(update.length / 8);
+        StructTable t = StructTable.forBytes(update.length);
         Lib0Reader r = t.readStructs(update);
         DeleteSet deletes = DeleteSet.read(r);
         StructWriter writer = new StructWriter(t, update.length);
@@ -563,6 +565,62 @@ public final class YUpdates {
             }
         }
         return !DeleteSet.read(r).hasDeletions();
+    }
+
+    /**
+     * {@code update} cut into updates of about {@code maxBytes} each (cut between structs, so one struct larger than
+     * that is a part of its own), which applied in order give the same document: the structs are spread over the
+     * parts in their order, the delete set goes with the last part. An update of at most {@code maxBytes} is its only
+     * part, returned as is. Parts are made as they are asked for, so only one is in memory beside the input.
+     */
+    public static Iterator<byte[]> parts(byte[] update, int maxBytes) {
+        if (update.length <= maxBytes) {
+            return List.of(update).iterator();
+        }
+        StructTable t = StructTable.forBytes(update.length);
+        DeleteSet deletes = DeleteSet.read(t.readStructs(update));
+        return new Iterator<>() {
+            private int row;
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                return !done;
+            }
+
+            @Override
+            public byte[] next() {
+                if (done) {
+                    throw new NoSuchElementException();
+                }
+                StructWriter writer = new StructWriter(t, Math.min(update.length, maxBytes + 1024));
+                while (row < t.size && t.info[row] == StructTable.SKIP) {
+                    row++;  // a part's first struct of a client never needs the gap before it
+                }
+                while (row < t.size && (writer.bodyLength() == 0 || writer.bodyLength() + t.end[row] - t.start[row]
+                        <= maxBytes)) {
+                    writer.writeRow(row++, 0);
+                }
+                done = row >= t.size;
+                return writer.finish(done ? deletes : new DeleteSet());
+            }
+        };
+    }
+
+    /** Receives the clock range {@code [clock, endClock)} of one struct (Item or GC; Skip structs are left out). */
+    public interface StructRangeConsumer {
+        void accept(long client, long clock, long endClock);
+    }
+
+    /** Calls {@code sink} for every Item and GC struct of {@code update}, in the update's order. */
+    public static void forEachStructRange(byte[] update, StructRangeConsumer sink) {
+        StructTable t = StructTable.forBytes(update.length);
+        t.readStructs(update);
+        for (int i = 0; i < t.size; i++) {
+            if (t.info[i] != StructTable.SKIP) {
+                sink.accept(t.client[i], t.clock[i], t.endClock(i));
+            }
+        }
     }
 
     /** Decodes a state vector (client → next expected clock) in its encoded order; later duplicates win. */

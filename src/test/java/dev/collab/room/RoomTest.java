@@ -574,8 +574,8 @@ class RoomTest {
         RecordingPeer late = new RecordingPeer("late");
         join(room, late);
         room.catchUp(late, 0, null);
-        RoomEvent.Update state = late.next(RoomEvent.Update.class);
-        assertNull(state.origin());
+        RoomEvent.SyncStep2 state = late.next(RoomEvent.SyncStep2.class);
+        assertNull(state.stateVector());
         assertEquals(Map.of(7L, 2L, 9L, 1L), YUpdates.decodeStateVector(YUpdates.stateVector(state.update())));
         assertArrayEquals(YUpdates.merge(List.of(first, second)), state.update());
         assertEquals("{\"user\":\"w\"}", late.next(RoomEvent.Awareness.class).entries().get(0).stateJson());
@@ -584,12 +584,13 @@ class RoomTest {
 
         // a state vector that has client 7: only client 9's insert
         room.catchUp(late, null, YUpdates.encodeStateVector(Map.of(7L, 2L)));
-        assertArrayEquals(second, late.next(RoomEvent.Update.class).update());
+        assertArrayEquals(second, late.next(RoomEvent.SyncStep2.class).update());
         late.next(RoomEvent.Awareness.class);
         late.next(RoomEvent.Synced.class);
 
         // up to date (full state vector): nothing but awareness and synced
         room.catchUp(late, null, YUpdates.stateVector(YUpdates.merge(List.of(first, second))));
+        assertTrue(YUpdates.isEmpty(late.next(RoomEvent.SyncStep2.class).update()), "nothing is missing");
         late.next(RoomEvent.Awareness.class);
         late.next(RoomEvent.Synced.class);
         flush(room);
@@ -642,7 +643,7 @@ class RoomTest {
         Room yjsAgain = rooms.acquire("yjs-doc");
         join(yjsAgain, b);
         yjsAgain.catchUp(b, null, null);
-        assertArrayEquals(update, b.next(RoomEvent.Update.class).update());
+        assertArrayEquals(update, b.next(RoomEvent.SyncStep2.class).update());
         assertEquals(1, yjsAgain.stats().storedUpdates());
         assertEquals(DocumentKind.YJS, yjsAgain.stats().kind());
 
@@ -686,7 +687,7 @@ class RoomTest {
         RecordingPeer b = new RecordingPeer("b");
         join(reloaded, b);
         reloaded.catchUp(b, null, null);
-        byte[] state = b.next(RoomEvent.Update.class).update();
+        byte[] state = b.next(RoomEvent.SyncStep2.class).update();
         assertEquals(Map.of(7L, 3L), YUpdates.decodeStateVector(YUpdates.stateVector(state)));
     }
 

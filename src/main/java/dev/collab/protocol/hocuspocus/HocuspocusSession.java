@@ -3,6 +3,7 @@ package dev.collab.protocol.hocuspocus;
 import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
 import dev.collab.auth.Expiry;
+import dev.collab.protocol.EncodedParts;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec.Scope;
 import dev.collab.protocol.json.JsonOut;
 import dev.collab.protocol.yjs.YjsPeers;
@@ -260,7 +261,9 @@ final class HocuspocusSession implements ProtocolHandler {
                 if (YjsPeers.isMalformed(cause)) {
                     refuse("invalid Yjs update for " + documentId + ": " + cause.getMessage());
                 } else {
-                    if (YjsPeers.isWrongKind(cause)) {
+                    if (YjsPeers.isTooLarge(cause)) {
+                        connection.reportRefused("document-too-large", cause.getMessage());
+                    } else if (YjsPeers.isWrongKind(cause)) {
                         connection.reportRefused(Room.WRONG_KIND, cause.getMessage());     // logged once, counted
                     } else if (YjsPeers.isReadOnly(cause)) {
                         connection.reportRefused("read-only");
@@ -344,8 +347,9 @@ final class HocuspocusSession implements ProtocolHandler {
                         : HocuspocusCodec.awareness(name, YjsPeers.toWire(awareness.entries())));
                 case RoomEvent.SyncStep1 step1 ->
                         connection.sendBinary(HocuspocusCodec.syncStep1(name, step1.stateVector()));
-                case RoomEvent.SyncStep2 step2 ->
-                        connection.sendBinary(HocuspocusCodec.syncStep2(name, step2.update()));
+                case RoomEvent.SyncStep2 step2 -> connection.sendParts(new EncodedParts<>(step2.parts(),
+                        (part, last) -> last ? HocuspocusCodec.syncStep2(name, part) : HocuspocusCodec.update(name, part)),
+                        step2.snapshot().bytes());
                 case RoomEvent.Message message -> connection.sendBinary(HocuspocusCodec.stateless(name,
                         message.statelessText() != null ? message.statelessText()
                                 : message.encoded(SLOT, () -> JsonOut.message(message))));

@@ -1,6 +1,7 @@
 package dev.collab.protocol.json;
 
 import dev.collab.auth.Expiry;
+import dev.collab.protocol.EncodedParts;
 import dev.collab.room.AwarenessEntry;
 import dev.collab.room.Peer;
 import dev.collab.room.Room;
@@ -9,6 +10,7 @@ import dev.collab.room.Rooms;
 import dev.collab.transport.Connection;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.yjs.Lib0Reader;
+import dev.collab.yjs.YUpdates;
 
 import java.time.Instant;
 import java.util.Base64;
@@ -256,7 +258,10 @@ final class JsonSession implements ProtocolHandler, Peer {
                     .field("documentId", documentId).field("version", synced.version()).end());
             case RoomEvent.Message message -> connection.sendText(message.encoded(SLOT, () -> JsonOut.message(message)));
             case RoomEvent.SyncStep1 ignored -> { }
-            case RoomEvent.SyncStep2 ignored -> { }
+            case RoomEvent.SyncStep2 step2 -> connection.sendParts(new EncodedParts<>(step2.parts(),
+                    (part, last) -> YUpdates.isEmpty(part) ? null : JsonOut.object().field("type", "update")
+                            .field("update", Base64.getEncoder().encodeToString(part)).end()),
+                    step2.snapshot().bytes() * 4 / 3);
         }
     }
 }

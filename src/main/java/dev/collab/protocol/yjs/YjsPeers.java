@@ -35,6 +35,11 @@ public final class YjsPeers {
         return cause instanceof Lib0Reader.MalformedException;
     }
 
+    /** The write would take the document past its maximum size; it was not stored. */
+    public static boolean isTooLarge(Throwable cause) {
+        return cause instanceof Room.RefusedException r && "document-too-large".equals(r.code());
+    }
+
     public static boolean isReadOnly(Throwable cause) {
         return cause instanceof Room.RefusedException r && "read-only".equals(r.code());
     }

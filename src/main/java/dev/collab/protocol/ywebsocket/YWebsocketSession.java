@@ -1,6 +1,7 @@
 package dev.collab.protocol.ywebsocket;
 
 import dev.collab.auth.Expiry;
+import dev.collab.protocol.EncodedParts;
 import dev.collab.protocol.yjs.YjsPeers;
 import dev.collab.room.Peer;
 import dev.collab.room.Room;
@@ -109,6 +110,10 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
                 connection.reportRefused(Room.WRONG_KIND, cause.getMessage());
             } else if (YjsPeers.isMalformed(cause)) {
                 refuse("invalid Yjs update: " + cause.getMessage());
+            } else if (YjsPeers.isTooLarge(cause)) {
+                // the protocol has no error message: the close tells the client its change was not stored
+                connection.reportRefused("document-too-large", cause.getMessage());
+                connection.close(Connection.CLOSE_TOO_BIG, "document-too-large");
             } else {
                 LOG.log(System.Logger.Level.WARNING, "update from connection " + connection.id() + " failed", cause);
                 connection.close(Connection.CLOSE_INTERNAL, "the update could not be stored");
@@ -198,7 +203,9 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
             case RoomEvent.Awareness awareness -> connection.sendBinary(awareness.encoded(SLOT,
                     () -> YWebsocketCodec.awareness(YjsPeers.toWire(awareness.entries()))));
             case RoomEvent.SyncStep1 step1 -> connection.sendBinary(YWebsocketCodec.syncStep1(step1.stateVector()));
-            case RoomEvent.SyncStep2 step2 -> connection.sendBinary(YWebsocketCodec.syncStep2(step2.update()));
+            case RoomEvent.SyncStep2 step2 -> connection.sendParts(new EncodedParts<>(step2.parts(),
+                    (part, last) -> last ? YWebsocketCodec.syncStep2(part) : YWebsocketCodec.update(part)),
+                    step2.snapshot().bytes());
             case RoomEvent.Steps ignored -> { }
             case RoomEvent.Synced ignored -> { }
             case RoomEvent.Message ignored -> { }
