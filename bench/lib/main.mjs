@@ -1,7 +1,7 @@
 // ./collab bench [--quick] [scenario ...] [--targets=a,b] [--workers=N] [--docs|--no-docs]
 // Runs the scenarios against every target, one fresh server process per (scenario, target), and writes
 // bench/results/<name>.json; a full run (every scenario, not --quick) also writes docs/benchmarks.md and docs/bench/*.png.
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -21,8 +21,8 @@ const T0 = Date.now();
 const log = (...a) => console.error(`[bench ${((Date.now() - T0) / 1000).toFixed(0).padStart(4)}s]`, ...a);
 
 // ---- arguments ------------------------------------------------------------------------------------------------
-const SCENARIOS = ['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps', 'storm', 'bigmessage'];
-const ALIASES = { 1: 'fanout', 2: 'hotroom', 3: 'saturation', 4: 'latejoin', 5: 'idle', 6: 'steps', 7: 'storm', 8: 'bigmessage', 'fan-out': 'fanout', 'hot-room': 'hotroom', 'late-join': 'latejoin' };
+const SCENARIOS = ['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps', 'storm', 'bigmessage', 'large'];
+const ALIASES = { 1: 'fanout', 2: 'hotroom', 3: 'saturation', 4: 'latejoin', 5: 'idle', 6: 'steps', 7: 'storm', 8: 'bigmessage', 9: 'large', 'fan-out': 'fanout', 'hot-room': 'hotroom', 'late-join': 'latejoin' };
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const opt = (name, dflt) => {
@@ -32,13 +32,13 @@ const opt = (name, dflt) => {
 const chosen = args.filter((a) => !a.startsWith('--')).map((a) => ALIASES[a] ?? a);
 for (const s of chosen) {
   if (!SCENARIOS.includes(s)) {
-    console.error(`unknown scenario '${s}'; scenarios: ${SCENARIOS.join(', ')} (or 1-8)`);
+    console.error(`unknown scenario '${s}'; scenarios: ${SCENARIOS.join(', ')} (or 1-9)`);
     process.exit(2);
   }
 }
 if (args.includes('--help') || args.includes('-h')) {
   console.log(`usage: ./collab bench [--quick] [scenario ...] [--targets=name,...] [--workers=N] [--docs|--no-docs]
-scenarios: ${SCENARIOS.join(', ')} (or 1-8); default: all
+scenarios: ${SCENARIOS.join(', ')} (or 1-9); default: all
 targets: collab/y-websocket, y-websocket-server, collab/hocuspocus, hocuspocus-server, floor
 --quick: short durations (a smoke run, ~3 minutes); results go to bench/results/quick.json only
 --docs: write docs/benchmarks.md and docs/bench/*.png even for a partial run (a full run writes them by default)`);
@@ -60,8 +60,8 @@ const targetFilter = opt('targets', null)?.split(',');
 const targets = targetFilter ? TARGETS.filter((t) => targetFilter.includes(t.name)) : TARGETS;
 
 const P = quick
-  ? { measureS: 3, warmS: 1, satStepS: 2, satWarmS: 1, lateN: 20000, joins: 3, idleN: 1000, idleDocs: 20, idleSettleS: 3, stepsS: 3, stepsWarmS: 1, stormClients: 200, stormDocs: 5, stormDocBytes: 256 * 1024 }
-  : { measureS: 10, warmS: 10, satStepS: 4, satWarmS: 2, lateN: 100000, joins: 5, idleN: 5000, idleDocs: 100, idleSettleS: 5, stepsS: 10, stepsWarmS: 2, stormClients: 2000, stormDocs: 20, stormDocBytes: 1024 * 1024 };
+  ? { measureS: 3, warmS: 1, satStepS: 2, satWarmS: 1, lateN: 20000, joins: 3, idleN: 1000, idleDocs: 20, idleSettleS: 3, stepsS: 3, stepsWarmS: 1, stormClients: 200, stormDocs: 5, stormDocBytes: 256 * 1024, pastes: 40 }
+  : { measureS: 10, warmS: 10, satStepS: 4, satWarmS: 2, lateN: 100000, joins: 5, idleN: 5000, idleDocs: 100, idleSettleS: 5, stepsS: 10, stepsWarmS: 2, stormClients: 2000, stormDocs: 20, stormDocBytes: 1024 * 1024, pastes: 200 };
 
 // ---- context ----------------------------------------------------------------------------------------------------
 // This machine is shared: other work may run beside the benchmark. Every benchmark process (generator threads and
@@ -693,6 +693,189 @@ async function scenarioBigMessage() {
   return { rows };
 }
 
+// ---- scenario 9: a large document ---------------------------------------------------------------------------------
+
+const PASTE_BYTES = 256 * 1024;
+
+/** The writer's pastes: `count` updates, each appending 256 KiB of text to Y.Text 't' (client 4343). */
+function pasteUpdates(count) {
+  const doc = new Y.Doc();
+  doc.clientID = 4343;
+  const text = doc.getText('t');
+  const out = [];
+  doc.on('update', (u) => out.push(u));
+  for (let i = 0; i < count; i++) text.insert(text.length, String.fromCharCode(97 + (i % 26)).repeat(PASTE_BYTES));
+  doc.destroy();
+  return out;
+}
+
+/** The end clock of client 4343 (the writer) in an update, read without a Y.Doc (0 when absent). */
+const writerClock = (update) => Y.parseUpdateMeta(update).to.get(4343) ?? 0;
+
+/**
+ * A raw client that joins `doc`. Resolves once the server's sync step 2 arrived (collab-server sends a large state
+ * as updates, then the last part as step 2) with the time since the socket was created and the writer's clock in
+ * what came up to then; `onUpdate(payload)` sees each later update. Nothing is applied to a Y.Doc: yjs joins
+ * appended pastes into one string in a document, at a cost in the client that would swamp the server's.
+ */
+function yClient(server, proto, doc, { onUpdate = () => {}, timeoutMs = 120_000 } = {}) {
+  let clock = 0;
+  const t0 = nowUs();
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(docUrl(server, proto, doc), { perMessageDeflate: false, maxPayload: 1 << 30 });
+    ws.binaryType = 'nodebuffer';
+    let synced = false;
+    let bytes = 0;
+    const closes = [];
+    const timer = setTimeout(() => { ws.terminate(); reject(new Error(`${doc}: no sync step 2 within ${timeoutMs} ms`)); }, timeoutMs);
+    ws.on('open', () => {
+      if (proto === 'hp') ws.send(hp.auth(doc));
+      ws.send(proto === 'hp' ? hp.step1(doc) : yws.step1());
+    });
+    ws.on('message', (buf) => {
+      bytes += buf.length;
+      const f = parseFrame(proto, buf);
+      if (f.kind === 'step1') ws.send(proto === 'hp' ? hp.step2(doc) : yws.step2());
+      if (f.kind !== 'step2' && f.kind !== 'update') return;
+      if (f.kind === 'update' && synced) {
+        onUpdate(f.payload);
+        return;
+      }
+      const ms = (nowUs() - t0) / 1000;
+      clock = Math.max(clock, writerClock(f.payload));
+      if (f.kind === 'step2' && !synced) {
+        synced = true;
+        clearTimeout(timer);
+        resolve({ ws, ms, clock, bytes: () => bytes, closes });
+      }
+    });
+    ws.on('close', (code, reason) => {
+      closes.push(`${code} '${reason}'`);
+      if (!synced) { clearTimeout(timer); reject(new EarlyClose(`${doc}: closed by the server with ${code} '${reason}' before sync step 2`)); }
+    });
+    ws.on('error', (e) => { if (!synced) { clearTimeout(timer); reject(e); } });
+  });
+}
+
+/** A pair of clients on a fresh small document: time to sync, then time for A's edit to reach B. */
+async function probePair(server, proto, doc) {
+  let delivered;
+  const gotIt = new Promise((r) => { delivered = r; });
+  const [a, b] = await Promise.all([
+    yClient(server, proto, doc, { timeoutMs: 30_000 }),
+    yClient(server, proto, doc, { timeoutMs: 30_000, onUpdate: () => delivered(nowUs()) }),
+  ]);
+  const edit = new Y.Doc();
+  let update;
+  edit.on('update', (u) => { update = u; });
+  edit.getText('t').insert(0, 'probe');
+  const t0 = nowUs();
+  a.ws.send(proto === 'hp' ? hp.update(doc, update) : yws.update(update));
+  const t1 = await Promise.race([gotIt, sleep(30_000).then(() => null)]);
+  a.ws.close();
+  b.ws.close();
+  return { syncMs: Math.max(a.ms, b.ms), deliveryMs: t1 == null ? null : (t1 - t0) / 1000 };
+}
+
+/** Joins the large document `repeat` times; each must receive the whole text. */
+async function largeJoins(server, proto, doc, chars, repeat) {
+  const out = [];
+  for (let i = 0; i < repeat; i++) {
+    const c = await yClient(server, proto, doc);
+    const bytes = c.bytes();
+    c.ws.close();
+    if (c.clock !== chars) throw new Error(`a late joiner got ${c.clock} of ${chars} characters`);
+    out.push({ ms: c.ms, bytes });
+  }
+  const ms = out.map((x) => x.ms).sort((a, b) => a - b);
+  return { firstMs: out[0].ms, medianMs: ms[Math.floor(ms.length / 2)], all: out.map((x) => x.ms), bytes: out[0].bytes };
+}
+
+async function largeTarget(target, updates) {
+  const proto = target.proto;
+  const chars = updates.length * PASTE_BYTES;
+  const dbDir = target.server === 'project' ? mkdtempSync(path.join(os.tmpdir(), 'collab-bench-large-')) : null;
+  const env = dbDir ? { COLLAB_DB_PATH: path.join(dbDir, 'collab.db') } : {};
+  const doc = `large-${Date.now()}`;
+  const row = { target: target.name, pastes: updates.length, pasteBytes: PASTE_BYTES };
+  try {
+    await withServer(target, env, async (server) => {
+      let readerClock = 0;
+      const reader = await yClient(server, proto, doc, { onUpdate: (u) => { readerClock = Math.max(readerClock, writerClock(u)); } });
+      const writer = await yClient(server, proto, doc);
+      await sleep(1000);
+      const rss0 = rssKb(server.pid);
+      const cpu0 = cpuSeconds(server.pid);
+      const t0 = nowUs();
+      // probes every 500 ms on fresh documents while the paste runs
+      const probes = [];
+      let pasting = true;
+      const probing = (async () => {
+        for (let i = 0; pasting; i++) {
+          const started = nowUs();
+          probes.push(probePair(server, proto, `probe-${doc}-${i}`).catch((e) => ({ error: String(e.message || e) })));
+          await sleep(Math.max(0, 500 - (nowUs() - started) / 1000));
+        }
+      })();
+      for (const u of updates) writer.ws.send(proto === 'hp' ? hp.update(doc, u) : yws.update(u));
+      const lastSend = nowUs();
+      const deadline = Date.now() + 600_000;
+      while (readerClock < chars) {
+        if (Date.now() > deadline) throw new Error(`the reader has ${readerClock} of ${chars} characters after 10 minutes`);
+        if (reader.closes.length) throw new Error(`the reader was closed: ${reader.closes.join(', ')}`);
+        await sleep(20);
+      }
+      const tDone = nowUs();
+      pasting = false;
+      row.readerCompleteS = (tDone - t0) / 1e6;
+      row.readerAfterLastSendS = (tDone - lastSend) / 1e6;
+      row.cpuS = cpuSeconds(server.pid) - cpu0;
+      row.rssBeforeMb = rss0 / 1024;
+      row.rssAfterMb = rssKb(server.pid) / 1024;
+      await probing;
+      const done = await Promise.all(probes);
+      row.probeErrors = done.filter((p) => p.error).map((p) => p.error);
+      const ok = done.filter((p) => !p.error);
+      row.probes = ok.length;
+      row.probeSync = summarize(ok.map((p) => p.syncMs * 1000));
+      const delivered = ok.filter((p) => p.deliveryMs != null);
+      row.probeLost = ok.length - delivered.length;
+      row.probeDelivery = summarize(delivered.map((p) => p.deliveryMs * 1000));
+      await sleep(Math.max(0, 5000 - (nowUs() - tDone) / 1000));
+      row.rss5sMb = rssKb(server.pid) / 1024;
+      row.cpu5sS = cpuSeconds(server.pid) - cpu0;
+      row.rssGrowth5sMb = row.rss5sMb - row.rssBeforeMb;
+      reader.ws.close();
+      writer.ws.close();
+      row.joinMemory = await largeJoins(server, proto, doc, chars, 3);
+      log(`  ${target.name}: reader complete ${row.readerCompleteS.toFixed(2)} s (${row.readerAfterLastSendS.toFixed(2)} s after the last send), server cpu ${row.cpuS.toFixed(1)} s, rss ${row.rssBeforeMb.toFixed(0)} -> ${row.rssAfterMb.toFixed(0)} -> ${row.rss5sMb.toFixed(0)} MB (5 s later); probes ${row.probes}: sync p50 ${row.probeSync.p50.toFixed(0)} p99 ${row.probeSync.p99.toFixed(0)} ms, delivery p50 ${row.probeDelivery.p50.toFixed(0)} p99 ${row.probeDelivery.p99.toFixed(0)} max ${row.probeDelivery.max.toFixed(0)} ms; late join from memory ${row.joinMemory.medianMs.toFixed(0)} ms`);
+    });
+    if (dbDir) {
+      // the same database, a new process: the first join loads the document from SQLite
+      await withServer(target, env, async (server) => {
+        row.joinRestart = await largeJoins(server, proto, doc, chars, 3);
+        log(`  ${target.name}: after a restart, first join ${row.joinRestart.firstMs.toFixed(0)} ms, median ${row.joinRestart.medianMs.toFixed(0)} ms`);
+      });
+    }
+  } catch (e) {
+    log(`  ${target.name} failed: ${e.message}`);
+    row.failed = String(e.message || e);
+  } finally {
+    if (dbDir) rmSync(dbDir, { recursive: true, force: true });
+  }
+  return row;
+}
+
+async function scenarioLarge() {
+  const updates = pasteUpdates(P.pastes);
+  const rows = [];
+  for (const target of targets.filter((t) => t.server !== 'floor')) {
+    log(`large: ${target.name}`);
+    rows.push(await largeTarget(target, updates));
+  }
+  return { pastes: P.pastes, pasteBytes: PASTE_BYTES, rows };
+}
+
 // ---- run ------------------------------------------------------------------------------------------------------------
 
 if (args.includes('--report-only')) {
@@ -722,6 +905,7 @@ try {
       if (s === 'steps') results.steps = await scenarioSteps();
       if (s === 'storm') results.storm = await scenarioStorm();
       if (s === 'bigmessage') results.bigmessage = await scenarioBigMessage();
+      if (s === 'large') results.large = await scenarioLarge();
     } catch (e) {
       failed = true;
       log(`scenario ${s} failed: ${e.stack || e}`);

@@ -51,6 +51,7 @@ export function evaluateTargets(r) {
       met: worst <= 100,
     });
   }
+  out.push(...largeTargets(r));
   const ia = byTarget(r.idle?.rows, 'collab/y-websocket');
   const ib = byTarget(r.idle?.rows, 'y-websocket-server');
   if (ia && ib) {
@@ -61,6 +62,56 @@ export function evaluateTargets(r) {
     });
   }
   return out;
+}
+
+/** Scenario 7's targets, judged against y-websocket-server in the same run. */
+export function largeTargets(r) {
+  const a = byTarget(r.large?.rows, 'collab/y-websocket');
+  const b = byTarget(r.large?.rows, 'y-websocket-server');
+  if (!a || !b || a.failed || b.failed) return [];
+  const joins = [a.joinMemory?.medianMs, a.joinRestart?.firstMs].filter((v) => v != null);
+  const growthA = Math.max(a.rssGrowth5sMb, 0);
+  const growthB = Math.max(b.rssGrowth5sMb, 0);
+  return [
+    { target: '7 large document: probe delivery p99 during the paste ≤ 100 ms', measured: `${f(a.probeDelivery.p99)} ms (y-websocket-server ${f(b.probeDelivery.p99)} ms)`, met: a.probeDelivery.p99 <= 100 && !a.probeLost },
+    { target: '7 large document: server CPU for the paste ≤ 0.5 × y-websocket-server', measured: `${f(a.cpuS, 2)} vs ${f(b.cpuS, 2)} s = ${ratio(a.cpuS, b.cpuS)}`, met: a.cpuS <= 0.5 * b.cpuS },
+    { target: '7 large document: RSS growth 5 s after the paste ≤ 2 × y-websocket-server', measured: `${f(a.rssGrowth5sMb, 0)} vs ${f(b.rssGrowth5sMb, 0)} MB = ${ratio(growthA, growthB)}`, met: growthA <= 2 * growthB },
+    { target: '7 large document: reader complete no later than y-websocket-server; late join ≤ 1 s (memory and after a restart)', measured: `reader ${f(a.readerCompleteS, 2)} vs ${f(b.readerCompleteS, 2)} s; join from memory ${f(a.joinMemory?.medianMs, 0)} ms, after a restart ${f(a.joinRestart?.firstMs, 0)} ms`, met: a.readerCompleteS <= b.readerCompleteS && joins.length === 2 && Math.max(...joins) <= 1000 },
+  ];
+}
+
+/** Scenario 7's table: one row per server. */
+export function largeTable(sc) {
+  const lines = [
+    '| server | reader has everything: s from the first paste (after the last) | server CPU s | RSS MB before → after → 5 s after | probes: sync p50 / p99 / max ms | probes: delivery p50 / p99 / max ms | late join from memory: median ms (bytes) | late join after a restart: first / median ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const x of sc.rows) {
+    if (x.failed) {
+      lines.push(`| ${x.target} | failed: ${x.failed.replaceAll('|', '/')} | – | – | – | – | – | – |`);
+      continue;
+    }
+    const lost = x.probeLost ? `, ${x.probeLost} lost` : '';
+    const errs = x.probeErrors?.length ? `, ${x.probeErrors.length} failed` : '';
+    lines.push(`| ${x.target} | ${f(x.readerCompleteS, 2)} (${f(x.readerAfterLastSendS, 2)}) | ${f(x.cpuS, 2)} | ${f(x.rssBeforeMb, 0)} → ${f(x.rssAfterMb, 0)} → ${f(x.rss5sMb, 0)} | ${f(x.probeSync.p50)} / ${f(x.probeSync.p99)} / ${f(x.probeSync.max)} (${x.probes}${errs}) | ${f(x.probeDelivery.p50)} / ${f(x.probeDelivery.p99)} / ${f(x.probeDelivery.max)}${lost} | ${f(x.joinMemory?.medianMs, 0)} (${int(x.joinMemory?.bytes)}) | ${x.joinRestart ? `${f(x.joinRestart.firstMs, 0)} / ${f(x.joinRestart.medianMs, 0)}` : 'n/a (keeps nothing across a restart)'} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Scenario 7's section of docs/benchmarks.md. */
+export function largeSection(r) {
+  const sc = r.large;
+  return `## 7. Large document — ${sc.pastes} pastes × ${sc.pasteBytes / 1024} KiB (${f(sc.pastes * sc.pasteBytes / 2 ** 20, 0)} MiB) into one document
+
+One writer sends ${sc.pastes} Yjs updates, each appending ${sc.pasteBytes / 1024} KiB to a \`Y.Text\`, as fast as its socket takes them,
+while one reader applies what it receives to a \`Y.Doc\` until it holds the whole text. Meanwhile a probe opens a pair
+of clients on a fresh small document every 500 ms and times their sync (socket to sync step 2) and the delivery of one
+edit from the first to the second. Server CPU is counted from the first paste until the reader is complete, RSS before
+the paste, when the reader is complete and 5 s later. Then a late joiner syncs the ${f(sc.pastes * sc.pasteBytes / 2 ** 20, 0)} MiB document three times
+(from memory) and, for collab-server, three times after a restart on the same database (the first loads it from SQLite).
+
+${largeTable(sc)}
+`;
 }
 
 function roomsTable(sc) {
@@ -326,6 +377,7 @@ accepted step is committed to SQLite before it is broadcast. ${r.meta.params.ste
 
 ${stepsTable(r.steps)}
 `);
+  if (r.large?.rows) out.push(largeSection(r));
   out.push(`## Caveats
 
 - **Shared, noisy machine.** Other sessions' builds and browser tests ran on the same 2 cores during the run (load average

@@ -1,0 +1,133 @@
+package dev.collab.room;
+
+import dev.collab.store.Store;
+import dev.collab.store.sqlite.SqliteStore;
+import dev.collab.testing.Await;
+import dev.collab.testing.YTestUpdates;
+import dev.collab.yjs.YUpdates;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Merges run beside the rooms: one held open by the test stops neither its room nor any other. */
+class RoomMergeTest {
+    @TempDir
+    Path dir;
+
+    private SqliteStore store;
+    private ScheduledExecutorService timer;
+    private Rooms rooms;
+    private final CountDownLatch mergeStarted = new CountDownLatch(1);
+    private final CountDownLatch releaseMerge = new CountDownLatch(1);
+
+    @BeforeEach
+    void setUp() {
+        store = SqliteStore.open(dir.resolve("merge.db"), SqliteStore.Synchronous.NORMAL);
+        timer = Executors.newSingleThreadScheduledExecutor();
+        RoomSettings settings = new RoomSettings(Duration.ofMinutes(5), 2, 1L << 30, 500, 100, 4096);
+        rooms = new Rooms(store, settings, timer, DocumentEvents.NONE, updates -> {
+            mergeStarted.countDown();
+            try {
+                releaseMerge.await();       // the test holds the merge open
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return YUpdates.merge(updates, true);
+        });
+    }
+
+    @AfterEach
+    void tearDown() {
+        releaseMerge.countDown();
+        rooms.close();
+        timer.shutdownNow();
+        store.close();
+    }
+
+    private static <T> T get(CompletableFuture<T> f) throws Exception {
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aMergeHeldOpenBlocksNeitherItsRoomsRelayNorOtherRooms() throws Exception {
+        Room busy = rooms.acquire("busy");
+        RecordingPeer writer = new RecordingPeer("writer");
+        RecordingPeer reader = new RecordingPeer("reader");
+        get(busy.join(writer, j -> { }));
+        get(busy.join(reader, j -> { }));
+        get(busy.submitUpdate(writer, YTestUpdates.insertText(7, "t", "ab")));
+        get(busy.submitUpdate(writer, YTestUpdates.appendAfter(7, 2, 7, 1, "cd")));   // makes a merge due
+        assertTrue(mergeStarted.await(10, TimeUnit.SECONDS), "the merge started");
+        reader.next(RoomEvent.Update.class);
+        reader.next(RoomEvent.Update.class);
+
+        // the same room relays and commits while its merge is held
+        byte[] third = YTestUpdates.appendAfter(7, 4, 7, 3, "ef");
+        get(busy.submitUpdate(writer, third));
+        assertArrayEquals(third, reader.next(RoomEvent.Update.class).update());
+        // a late joiner is answered from the merged state plus what is pending
+        RecordingPeer late = new RecordingPeer("late");
+        get(busy.join(late, j -> { }));
+        busy.answerSyncStep1(late, YUpdates.encodeStateVector(Map.of()));
+        assertEquals(Map.of(7L, 6L), YUpdates.decodeStateVector(YUpdates.stateVector(
+                late.next(RoomEvent.SyncStep2.class).update())));
+
+        // another room works as usual
+        Room other = rooms.acquire("other");
+        RecordingPeer a = new RecordingPeer("a");
+        RecordingPeer b = new RecordingPeer("b");
+        get(other.join(a, j -> { }));
+        get(other.join(b, j -> { }));
+        byte[] elsewhere = YTestUpdates.insertText(9, "t", "hello");
+        get(other.submitUpdate(a, elsewhere));
+        assertArrayEquals(elsewhere, b.next(RoomEvent.Update.class).update());
+        assertEquals(3, store.updates("busy").size(), "nothing compacted while the merge is held");
+
+        releaseMerge.countDown();
+        Await.until("the merge to be stored over the rows it covered",
+                () -> store.updates("busy").stream().map(Store.StoredUpdate::seq).toList().equals(List.of(2L, 3L)));
+        Await.until("the room's stats to count the compacted log", () -> busy.stats().storedUpdates() == 2);
+    }
+
+    @Test
+    void aWritePastTheMaximumDocumentSizeIsRefusedAndNotStored() throws Exception {
+        releaseMerge.countDown();
+        Room room = rooms.acquire("big");
+        RecordingPeer writer = new RecordingPeer("writer");
+        RecordingPeer reader = new RecordingPeer("reader");
+        get(room.join(writer, j -> { }));
+        get(room.join(reader, j -> { }));
+        byte[] first = YTestUpdates.insertText(7, "t", "x".repeat(3000));
+        get(room.submitUpdate(writer, first));
+        byte[] tooMuch = YTestUpdates.appendAfter(7, 3000, 7, 2999, "y".repeat(2000));
+        Throwable refused = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> get(room.submitUpdate(writer, tooMuch))).getCause();
+        assertEquals("document-too-large", assertInstanceOf(Room.RefusedException.class, refused).code());
+        assertEquals(1, store.updates("big").size(), "the refused update was not stored");
+        // reads keep working, and so do writes that fit
+        room.answerSyncStep1(reader, YUpdates.encodeStateVector(Map.of()));
+        reader.next(RoomEvent.Update.class);
+        assertEquals(Map.of(7L, 3000L), YUpdates.decodeStateVector(YUpdates.stateVector(
+                reader.next(RoomEvent.SyncStep2.class).update())));
+        get(room.submitUpdate(writer, YTestUpdates.appendAfter(7, 3000, 7, 2999, "z")));
+        reader.next(RoomEvent.Update.class);
+        reader.assertNothingPending();
+    }
+}
