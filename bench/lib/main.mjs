@@ -845,9 +845,10 @@ async function largeTarget(target, updates) {
       row.rss5sMb = rssKb(server.pid) / 1024;
       row.cpu5sS = cpuSeconds(server.pid) - cpu0;
       row.rssGrowth5sMb = row.rss5sMb - row.rssBeforeMb;
+      // the reader and writer stay: a server without persistence drops a document once nobody is connected
+      row.joinMemory = await largeJoins(server, proto, doc, chars, 3);
       reader.ws.close();
       writer.ws.close();
-      row.joinMemory = await largeJoins(server, proto, doc, chars, 3);
       log(`  ${target.name}: reader complete ${row.readerCompleteS.toFixed(2)} s (${row.readerAfterLastSendS.toFixed(2)} s after the last send), server cpu ${row.cpuS.toFixed(1)} s, rss ${row.rssBeforeMb.toFixed(0)} -> ${row.rssAfterMb.toFixed(0)} -> ${row.rss5sMb.toFixed(0)} MB (5 s later); probes ${row.probes}: sync p50 ${row.probeSync.p50.toFixed(0)} p99 ${row.probeSync.p99.toFixed(0)} ms, delivery p50 ${row.probeDelivery.p50.toFixed(0)} p99 ${row.probeDelivery.p99.toFixed(0)} max ${row.probeDelivery.max.toFixed(0)} ms; late join from memory ${row.joinMemory.medianMs.toFixed(0)} ms`);
     });
     if (dbDir) {

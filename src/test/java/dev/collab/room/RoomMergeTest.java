@@ -107,6 +107,43 @@ class RoomMergeTest {
     }
 
     @Test
+    void aConnectionPastingFasterThanTheStoreCommitsIsReadNoFasterThanThat() throws Exception {
+        releaseMerge.countDown();
+        ControllableStore slow = new ControllableStore(store);
+        Rooms held = new Rooms(slow, new RoomSettings(Duration.ofMinutes(5), 500, 1L << 30, 500, 100, 1L << 30),
+                timer, DocumentEvents.NONE, updates -> YUpdates.merge(updates, true));
+        try {
+            Room room = held.acquire("paste");
+            RecordingPeer writer = new RecordingPeer("writer");
+            get(room.join(writer, j -> { }));
+            slow.hold();     // commits wait until released
+            String chunk = "x".repeat(1 << 20);
+            java.util.concurrent.atomic.AtomicInteger submitted = new java.util.concurrent.atomic.AtomicInteger();
+            List<CompletableFuture<Void>> commits = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread reader = Thread.ofVirtual().start(() -> {     // a connection's reader submitting 8 MiB
+                commits.add(room.submitUpdate(writer, YTestUpdates.insertText(7, "t", chunk)));
+                submitted.incrementAndGet();
+                for (int i = 1; i < 8; i++) {
+                    long clock = (long) i << 20;
+                    commits.add(room.submitUpdate(writer, YTestUpdates.appendAfter(7, clock, 7, clock - 1, chunk)));
+                    submitted.incrementAndGet();
+                }
+            });
+            Await.until("the reader to be held once 4 MiB wait for the store",
+                    () -> submitted.get() == 4 && reader.getState() == Thread.State.TIMED_WAITING);
+            slow.release();
+            reader.join(10_000);
+            assertEquals(8, submitted.get());
+            for (CompletableFuture<Void> commit : commits) {
+                get(commit);
+            }
+            assertEquals(8, store.updates("paste").size());
+        } finally {
+            held.close();
+        }
+    }
+
+    @Test
     void aWritePastTheMaximumDocumentSizeIsRefusedAndNotStored() throws Exception {
         releaseMerge.countDown();
         Room room = rooms.acquire("big");
