@@ -104,11 +104,13 @@ export function largeSection(r) {
   return `## 7. Large document — ${sc.pastes} pastes × ${sc.pasteBytes / 1024} KiB (${f(sc.pastes * sc.pasteBytes / 2 ** 20, 0)} MiB) into one document
 
 One writer sends ${sc.pastes} Yjs updates, each appending ${sc.pasteBytes / 1024} KiB to a \`Y.Text\`, as fast as its socket takes them,
-while one reader applies what it receives to a \`Y.Doc\` until it holds the whole text. Meanwhile a probe opens a pair
+while one reader takes what it receives until it has the whole text (it reads the writer's clock from each update
+with yjs's \`parseUpdateMeta\`: applying appended pastes to a \`Y.Doc\` costs the client more than any server). Meanwhile a probe opens a pair
 of clients on a fresh small document every 500 ms and times their sync (socket to sync step 2) and the delivery of one
 edit from the first to the second. Server CPU is counted from the first paste until the reader is complete, RSS before
 the paste, when the reader is complete and 5 s later. Then a late joiner syncs the ${f(sc.pastes * sc.pasteBytes / 2 ** 20, 0)} MiB document three times
-(from memory) and, for collab-server, three times after a restart on the same database (the first loads it from SQLite).
+(from memory, the reader and writer still connected) and, for collab-server, three times after a restart on the same
+database (the first loads it from SQLite).
 
 ${largeTable(sc)}
 `;
@@ -292,7 +294,7 @@ ${t.map((x) => `| ${x.target} | ${x.measured} | ${x.met ? '**yes**' : '**no**'} 
 \`\`\`sh
 ./collab bench                       # everything (~20 minutes), rewrites this file and docs/bench/*.png
 ./collab bench --quick               # short smoke run; results in bench/results/quick.json only
-./collab bench fanout saturation     # chosen scenarios (fanout hotroom saturation latejoin idle steps, or 1-6)
+./collab bench fanout saturation     # chosen scenarios (fanout hotroom saturation latejoin idle steps large, or 1-7)
 ./collab bench --targets=collab/y-websocket,y-websocket-server hotroom
 \`\`\`
 
@@ -381,7 +383,7 @@ ${stepsTable(r.steps)}
   out.push(`## Caveats
 
 - **Shared, noisy machine.** Other sessions' builds and browser tests ran on the same 2 cores during the run (load average
-  at start ${m.loadAvgAtStart[0].toFixed(1)}; after each scenario: ${['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps'].filter((s) => r[s]?.loadAvgAfter).map((s) => `${s} ${r[s].loadAvgAfter[0].toFixed(1)}`).join(', ')}).
+  at start ${m.loadAvgAtStart[0].toFixed(1)}; after each scenario: ${['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps', 'large'].filter((s) => r[s]?.loadAvgAfter).map((s) => `${s} ${r[s].loadAvgAfter[0].toFixed(1)}`).join(', ')}).
   Absolute numbers move between runs; the targets are therefore judged on ratios within one run, and even those carry
   noise of tens of percent, more in the tails (p99, max). Rerun before drawing fine conclusions.
 - **Generator on the same cores.** The generator's threads compete with the server for 2 cores; at high rates the
