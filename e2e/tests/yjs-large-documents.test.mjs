@@ -38,7 +38,7 @@ describe('large documents with the y-websocket provider', () => {
     const big = docId('refused');
     const writer = clients.yws(big, { name: 'writer' });
     const reader = clients.yws(big, { name: 'reader' });
-    await Promise.all([writer.whenSynced(), reader.whenSynced()]);
+    await Promise.all([writer.whenSynced(30_000), reader.whenSynced(30_000)]);
 
     // 6 chunks (1.5 MiB) fit; the 9th would pass 2 MiB
     const text = writer.doc.getText('t');
@@ -54,7 +54,7 @@ describe('large documents with the y-websocket provider', () => {
     const other = docId('other');
     const a = clients.yws(other, { name: 'a' });
     const b = clients.yws(other, { name: 'b' });
-    await Promise.all([a.whenSynced(), b.whenSynced()]);
+    await Promise.all([a.whenSynced(30_000), b.whenSynced(30_000)]);
     a.doc.getText('t').insert(0, 'still working');
     await until(() => b.doc.getText('t').toString() === 'still working', { what: 'the other document to relay' });
 
@@ -75,7 +75,7 @@ describe('large documents with the y-websocket provider', () => {
     const big = docId('paste');
     const writer = clients.yws(big, { name: 'writer' });
     const reader = clients.yws(big, { name: 'reader' });
-    await Promise.all([writer.whenSynced(), reader.whenSynced()]);
+    await Promise.all([writer.whenSynced(30_000), reader.whenSynced(30_000)]);
     const text = writer.doc.getText('t');
     for (let i = 0; i < count; i++) {
       paste(text, i);

@@ -42,7 +42,7 @@ class RoomMergeTest {
         store = SqliteStore.open(dir.resolve("merge.db"), SqliteStore.Synchronous.NORMAL);
         timer = Executors.newSingleThreadScheduledExecutor();
         RoomSettings settings = new RoomSettings(Duration.ofMinutes(5), 2, 1L << 30, 500, 100, 4096);
-        rooms = new Rooms(store, settings, timer, DocumentEvents.NONE, updates -> {
+        rooms = new Rooms(store, settings, timer, DocumentEvents.NONE, Bus.NONE, updates -> {
             mergeStarted.countDown();
             try {
                 releaseMerge.await();       // the test holds the merge open
@@ -111,7 +111,7 @@ class RoomMergeTest {
         releaseMerge.countDown();
         ControllableStore slow = new ControllableStore(store);
         Rooms held = new Rooms(slow, new RoomSettings(Duration.ofMinutes(5), 500, 1L << 30, 500, 100, 1L << 30),
-                timer, DocumentEvents.NONE, updates -> YUpdates.merge(updates, true));
+                timer, DocumentEvents.NONE, Bus.NONE, updates -> YUpdates.merge(updates, true));
         try {
             Room room = held.acquire("paste");
             RecordingPeer writer = new RecordingPeer("writer");
