@@ -76,7 +76,7 @@ const reportOnly = args.includes('--report-only');
 const build = reportOnly ? null : snapshotProject(log);
 const needPeers = targets.some((t) => t.server !== 'project' && t.server !== 'floor');
 const peers = needPeers && !reportOnly ? preparePeers(log) : null;
-const floor = !reportOnly && targets.some((t) => t.server === 'floor') && scenarios.some((s) => ['fanout', 'hotroom', 'saturation', 'idle'].includes(s))
+const floor = !reportOnly && targets.some((t) => t.server === 'floor') && scenarios.some((s) => ['fanout', 'hotroom', 'saturation', 'idle', 'bigmessage'].includes(s))
   ? prepareFloor(java, build, log) : null;
 const gen = new Generator(reportOnly ? 0 : WORKERS);
 const results = {
