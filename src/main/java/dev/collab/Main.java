@@ -4,6 +4,7 @@ import dev.collab.auth.AccessPolicy;
 import dev.collab.auth.Expiry;
 import dev.collab.auth.JwtAccessPolicy;
 import dev.collab.config.ConfigError;
+import dev.collab.config.IntegrationSettings;
 import dev.collab.config.Logging;
 import dev.collab.config.Settings;
 import dev.collab.config.UnknownVariables;
@@ -12,11 +13,13 @@ import dev.collab.http.ContentService;
 import dev.collab.http.DocumentsService;
 import dev.collab.http.InternalService;
 import dev.collab.http.ObserveService;
+import dev.collab.http.OpenApiService;
 import dev.collab.http.ServerMetrics;
 import dev.collab.protocol.hocuspocus.HocuspocusLimits;
 import dev.collab.protocol.hocuspocus.HocuspocusProtocol;
 import dev.collab.protocol.json.JsonProtocol;
 import dev.collab.protocol.ywebsocket.YWebsocketProtocol;
+import dev.collab.room.DocumentEvents;
 import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
 import dev.collab.cluster.RedisBus;
@@ -29,13 +32,19 @@ import dev.collab.transport.ConnectionManager;
 import dev.collab.transport.TransportLimits;
 import dev.collab.transport.UpgradeRefusals;
 import dev.collab.transport.WsEndpoints;
+import dev.collab.webhook.Scheduler;
+import dev.collab.webhook.WebhookSender;
+import dev.collab.webhook.Webhooks;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.staticcontent.StaticContentService;
 import io.helidon.webserver.websocket.WsConfig;
 
+import java.net.http.HttpClient;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /** Wires the server together from {@link Settings}; no logic of its own. */
 public final class Main {
@@ -53,8 +62,10 @@ public final class Main {
 
     public static void main(String[] args) {
         Settings settings;
+        IntegrationSettings integration;
         try {
             settings = Settings.load();
+            integration = IntegrationSettings.load(System.getenv());
         } catch (ConfigError e) {
             throw exit(2, e.getMessage());
         }
@@ -63,7 +74,7 @@ public final class Main {
                 .forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
         CollabServer server;
         try {
-            server = CollabServer.start(settings);
+            server = CollabServer.start(settings, ClusterSettings.load(), integration);
         } catch (CannotListen e) {
             throw exit(1, e.getMessage());
         }
@@ -86,10 +97,14 @@ public final class Main {
                                ScheduledExecutorService timer) {
 
         public static CollabServer start(Settings settings) {
-            return start(settings, ClusterSettings.load());
+            return start(settings, ClusterSettings.load(), IntegrationSettings.load(System.getenv()));
         }
 
         public static CollabServer start(Settings settings, ClusterSettings cluster) {
+            return start(settings, cluster, IntegrationSettings.load(System.getenv()));
+        }
+
+        public static CollabServer start(Settings settings, ClusterSettings cluster, IntegrationSettings integration) {
             CannotListen.probe(settings.host(), settings.port());      // before the database is opened
             ServerMetrics metrics = new ServerMetrics();
             Store store = StoreFactory.open(settings, cluster, metrics::storeCommit);
@@ -104,7 +119,8 @@ public final class Main {
             Rooms rooms = new Rooms(store, new RoomSettings(settings.roomIdleUnload(), settings.compactionUpdates(),
                     settings.compactionBytes(), settings.stepsBatch(), settings.maxConnectionsPerDocument(),
                     settings.maxDocumentBytes()), timer,
-                    dev.collab.room.DocumentEvents.NONE, bus);
+                    webhooks(integration, timer, metrics), bus);
+            scheduleRetention(integration, rooms, timer);
             ConnectionManager connections = new ConnectionManager(timer, new TransportLimits(
                     settings.maxMessageBytes(), settings.outboundQueueBytes(), settings.pingInterval(),
                     settings.allowedOrigins(), settings.maxConnectionsPerIp(), settings.messagesPerSecond(),
@@ -112,7 +128,7 @@ public final class Main {
             metrics.gauge("collab.documents.in.memory", "rooms loaded in memory", rooms, Rooms::size);
             metrics.connectionGauges(connections::openByProtocol, "json", "y-websocket", "hocuspocus");
             metrics.registerAtZero("json", "y-websocket", "hocuspocus");
-            AccessPolicy access = accessPolicy(settings);
+            AccessPolicy access = accessPolicy(settings, integration);
             Expiry expiry = new Expiry(timer, Clock.systemUTC());
             JsonProtocol json = new JsonProtocol(rooms, access, expiry);
             YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms, access, expiry);
@@ -143,6 +159,7 @@ public final class Main {
                                     settings.internalApiToken(), access))
                             .register(documents)
                             .register(new ContentService(rooms, store, documents))
+                            .register(new OpenApiService())
                             .update(routing -> webPages(settings, routing)))
                     .build();
             startListening(web, settings, () -> {
@@ -189,14 +206,53 @@ public final class Main {
             }
         }
 
-        private static AccessPolicy accessPolicy(Settings settings) {
-            if (settings.authEnabled()) {
-                return new JwtAccessPolicy(settings.authSecret(), Clock.systemUTC());
+        private static AccessPolicy accessPolicy(Settings settings, IntegrationSettings integration) {
+            if (settings.authEnabled() || !integration.authJwksUrl().isEmpty()) {
+                return new JwtAccessPolicy(settings.authSecret(), integration.authJwksUrl().isEmpty() ? null
+                        : JwtAccessPolicy.remoteJwks(integration.authJwksUrl(),
+                                JwtAccessPolicy.DEFAULT_JWKS_REFETCH_INTERVAL),
+                        integration.authIssuer(), integration.authAudience(), Clock.systemUTC());
             }
             LOG.log(System.Logger.Level.WARNING, "*** COLLAB_AUTH_SECRET is not set: this server is OPEN — anyone who"
-                    + " can reach it may read and change every document. Set COLLAB_AUTH_SECRET to require"
-                    + " signed access tokens. ***");
+                    + " can reach it may read and change every document. Set COLLAB_AUTH_SECRET (or"
+                    + " COLLAB_AUTH_JWKS_URL) to require signed access tokens. ***");
             return AccessPolicy.open();
+        }
+
+        /** Signed webhooks for the configured URLs, or no events at all. */
+        private static DocumentEvents webhooks(IntegrationSettings integration, ScheduledExecutorService timer,
+                                               ServerMetrics metrics) {
+            if (!integration.webhooksEnabled()) {
+                return DocumentEvents.NONE;
+            }
+            Scheduler scheduler = Scheduler.of(timer);
+            WebhookSender sender = new WebhookSender(integration.webhookUrls(), integration.webhookSecret(),
+                    HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(), scheduler,
+                    metrics::webhookDelivery, WebhookSender.Limits.DEFAULT);
+            LOG.log(System.Logger.Level.INFO, "webhooks to {0}", integration.webhookUrls());
+            return new Webhooks(sender, scheduler, integration.webhookDebounce().toMillis(),
+                    Webhooks.DEFAULT_MAX_WAIT_MILLIS);
+        }
+
+        /** With COLLAB_DOCUMENT_RETENTION_DAYS, hourly deletion of documents untouched that long. */
+        private static void scheduleRetention(IntegrationSettings integration, Rooms rooms,
+                                              ScheduledExecutorService timer) {
+            int days = integration.documentRetentionDays();
+            if (days == 0) {
+                return;
+            }
+            timer.scheduleWithFixedDelay(() -> Thread.ofVirtual().start(() -> {
+                try {
+                    int deleted = rooms.deleteUntouchedSince(
+                            System.currentTimeMillis() - Duration.ofDays(days).toMillis(), 1000);
+                    if (deleted > 0) {
+                        LOG.log(System.Logger.Level.INFO, "retention: deleted {0} documents untouched for {1} days",
+                                deleted, days);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "retention sweep failed", e);
+                }
+            }), 1, 60, TimeUnit.MINUTES);
         }
 
         /** The built editor and admin pages, when present (./collab run builds them). */

@@ -113,14 +113,7 @@ public record Settings(
     }
 
     public static Settings load(Map<String, String> env) {
-        Config yaml = Config.just(ConfigSources.classpath("application.yaml"));
-        Function<String, String> get = key -> {
-            String fromEnv = env.get(envName(key));
-            if (fromEnv != null) {
-                return fromEnv.trim();
-            }
-            return yaml.get(key).asString().orElseThrow(() -> new IllegalStateException("missing setting " + key));
-        };
+        Function<String, String> get = lookup(env);
         return new Settings(
                 parseInt(get, "server.port"),
                 get.apply("server.host"),
@@ -149,16 +142,28 @@ public record Settings(
                 parseLong(get, "collab.max-document-bytes"));
     }
 
+    /** A key's value: its environment variable when set, else application.yaml's. */
+    static Function<String, String> lookup(Map<String, String> env) {
+        Config yaml = Config.just(ConfigSources.classpath("application.yaml"));
+        return key -> {
+            String fromEnv = env.get(envName(key));
+            if (fromEnv != null) {
+                return fromEnv.trim();
+            }
+            return yaml.get(key).asString().orElseThrow(() -> new IllegalStateException("missing setting " + key));
+        };
+    }
+
     /** server.port -> SERVER_PORT, collab.db-path -> COLLAB_DB_PATH. */
     public static String envName(String key) {
         return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
-    private static List<String> list(String commaSeparated) {
+    static List<String> list(String commaSeparated) {
         return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
-    private static int parseInt(Function<String, String> get, String key) {
+    static int parseInt(Function<String, String> get, String key) {
         long v = parseLong(get, key);
         if (v != (int) v) {
             throw ConfigError.of(key, "is out of range", String.valueOf(v));
@@ -172,7 +177,7 @@ public record Settings(
                 .filter(Config::isLeaf).map(c -> envName(c.key().toString())).sorted().toList();
     }
 
-    private static long parseLong(Function<String, String> get, String key) {
+    static long parseLong(Function<String, String> get, String key) {
         String v = get.apply(key);
         try {
             return Long.parseLong(v);

@@ -35,6 +35,7 @@ public final class ServerMetrics implements TransportEvents {
     private final Map<String, Map<String, Counter[]>> trafficOut = new ConcurrentHashMap<>();
     private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
     private final Map<String, Counter> slow = new ConcurrentHashMap<>();
+    private final Map<String, Counter> webhooks = new ConcurrentHashMap<>();
     private final Counter authFailures;
     private final Timer commits;
 
@@ -145,6 +146,12 @@ public final class ServerMetrics implements TransportEvents {
     private Counter slowCounter(String protocol) {
         return slow.computeIfAbsent(protocol, p -> Counter.builder("collab.slow.consumers")
                 .description("connections closed for not reading").tag("protocol", p).register(registry));
+    }
+
+    /** One webhook delivery's outcome: delivered, failed (retries exhausted) or dropped (queue full). */
+    public void webhookDelivery(String result) {
+        webhooks.computeIfAbsent(result, r -> Counter.builder("collab.webhook.deliveries")
+                .description("webhook deliveries by outcome").tag("result", r).register(registry)).increment();
     }
 
     /** Prometheus text exposition format. */

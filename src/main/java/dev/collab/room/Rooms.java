@@ -140,6 +140,24 @@ public final class Rooms implements AutoCloseable {
         return room.delete().whenComplete((existed, error) -> release(room));
     }
 
+    /**
+     * Retention: deletes up to {@code limit} documents whose last change is older than {@code cutoffMillis},
+     * skipping those with open connections (someone is reading them). Returns how many were deleted.
+     */
+    public int deleteUntouchedSince(long cutoffMillis, int limit) {
+        int deleted = 0;
+        for (String id : store.untouchedSince(cutoffMillis, limit)) {
+            Room room = find(id);
+            if (room != null && room.stats().connections() > 0) {
+                continue;
+            }
+            if (delete(id).join()) {
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
     /** The room of a document if it is in memory (for admin reads and broadcasts to live rooms). */
     public Room find(String documentId) {
         return rooms.get(documentId);

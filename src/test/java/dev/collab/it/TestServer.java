@@ -1,6 +1,8 @@
 package dev.collab.it;
 
 import dev.collab.Main;
+import dev.collab.config.ClusterSettings;
+import dev.collab.config.IntegrationSettings;
 import dev.collab.config.Settings;
 import jakarta.json.Json;
 import jakarta.json.JsonReader;
@@ -43,7 +45,8 @@ final class TestServer implements AutoCloseable {
         env.put("COLLAB_MAX_MESSAGE_BYTES", Integer.toString(MAX_MESSAGE_BYTES));
         env.put("COLLAB_ROOM_IDLE_UNLOAD_MS", "200");
         env.putAll(overrides);
-        return new TestServer(Main.CollabServer.start(Settings.load(env)));
+        return new TestServer(Main.CollabServer.start(Settings.load(env), ClusterSettings.load(env),
+                IntegrationSettings.load(env)));
     }
 
     int port() {
