@@ -330,4 +330,88 @@ public abstract class StoreContractTest {
         await(store.appendUpdate("s", new byte[] {3}));
         assertEquals(DocumentKind.YJS, store.head("s").kind());
     }
+
+    // ---- the document API's methods: metadata, listing, snapshots, deletion, retention ----
+
+    @Test
+    void metadataCountsTheHistoryAndTracksTheLastChange() throws Exception {
+        Store store = open();
+        assertTrue(store.document("d").isEmpty());
+        await(store.appendUpdate("d", new byte[] {1, 2, 3}));
+        Store.DocumentInfo first = store.document("d").orElseThrow();
+        assertEquals(1, first.updateCount());
+        assertEquals(3, first.bytes());
+        assertEquals("yjs", first.kind());
+        assertEquals(first.createdAt(), first.updatedAt());
+        long before = first.updatedAt();
+        while (System.currentTimeMillis() <= before) {
+            Thread.onSpinWait();          // the next change must fall in a later millisecond
+        }
+        await(store.appendUpdate("d", new byte[] {4}));
+        Store.DocumentInfo second = store.document("d").orElseThrow();
+        assertEquals(first.createdAt(), second.createdAt());
+        assertTrue(second.updatedAt() > before);
+        assertEquals(4, second.bytes());
+
+        await(store.appendSteps("s", 0, List.of(step("a")), "c"));
+        Store.DocumentInfo steps = store.document("s").orElseThrow();
+        assertEquals(1, steps.stepVersion());
+        assertEquals(step("a").length(), steps.bytes());
+    }
+
+    @Test
+    void listingIsInIdOrderFromACursorWithinAPrefix() throws Exception {
+        Store store = open();
+        for (String id : List.of("b/2", "a", "b/1", "b", "c")) {
+            await(store.appendUpdate(id, new byte[] {1}));
+        }
+        assertEquals(List.of("a", "b", "b/1", "b/2", "c"), ids(store.documents("", null, 10)));
+        assertEquals(List.of("b", "b/1"), ids(store.documents("b", null, 2)));
+        assertEquals(List.of("b/2"), ids(store.documents("b", "b/1", 2)));
+        assertEquals(List.of("b/1", "b/2"), ids(store.documents("b/", "a", 5)));
+        assertEquals(List.of(), ids(store.documents("z", null, 5)));
+    }
+
+    @Test
+    void theNewestSnapshotWins() throws Exception {
+        Store store = open();
+        await(store.appendSteps("s", 0, List.of(step("a"), step("b")), "c"));
+        assertTrue(store.snapshot("s").isEmpty());
+        await(store.saveSnapshot("s", 2, "{\"type\":\"doc\",\"v\":2}"));
+        await(store.saveSnapshot("s", 1, "{\"type\":\"doc\",\"v\":1}"));
+        assertEquals(new Store.StoredSnapshot(2, "{\"type\":\"doc\",\"v\":2}"), store.snapshot("s").orElseThrow());
+    }
+
+    @Test
+    void deleteRemovesEverythingOfOneDocumentOnly() throws Exception {
+        Store store = open();
+        await(store.appendSteps("s", 0, List.of(step("a")), "c"));
+        await(store.saveSnapshot("s", 1, "{\"type\":\"doc\"}"));
+        await(store.appendUpdate("keep", new byte[] {1}));
+
+        assertTrue(await(store.delete("s")));
+        assertFalse(await(store.delete("s")), "a second delete finds nothing");
+        assertTrue(store.document("s").isEmpty());
+        assertTrue(store.snapshot("s").isEmpty());
+        assertEquals(List.of(), store.stepsSince("s", 0, 10));
+        assertEquals(DocumentHead.EMPTY, store.head("s"));
+        assertTrue(store.document("keep").isPresent());
+    }
+
+    @Test
+    void documentsUntouchedSinceACutoffAreFoundOldestFirst() throws Exception {
+        Store store = open();
+        await(store.appendUpdate("old", new byte[] {1}));
+        long cutoff = store.document("old").orElseThrow().updatedAt() + 1;
+        while (System.currentTimeMillis() < cutoff) {
+            Thread.onSpinWait();
+        }
+        await(store.appendUpdate("fresh", new byte[] {1}));
+        assertEquals(List.of("old"), store.untouchedSince(cutoff, 10));
+        assertEquals(List.of(), store.untouchedSince(cutoff, 0));
+    }
+
+    private static List<String> ids(List<Store.DocumentInfo> docs) {
+        return docs.stream().map(Store.DocumentInfo::documentId).toList();
+    }
 }
