@@ -66,6 +66,7 @@ public final class ServerMetrics implements TransportEvents {
      */
     public void registerAtZero(String... protocols) {
         REFUSAL_REASONS.forEach(this::rejectedCounter);
+        List.of("delivered", "failed", "dropped").forEach(this::webhookCounter);
         for (String protocol : protocols) {
             slowCounter(protocol);
             for (String direction : List.of(IN, OUT)) {
@@ -150,8 +151,12 @@ public final class ServerMetrics implements TransportEvents {
 
     /** One webhook delivery's outcome: delivered, failed (retries exhausted) or dropped (queue full). */
     public void webhookDelivery(String result) {
-        webhooks.computeIfAbsent(result, r -> Counter.builder("collab.webhook.deliveries")
-                .description("webhook deliveries by outcome").tag("result", r).register(registry)).increment();
+        webhookCounter(result).increment();
+    }
+
+    private Counter webhookCounter(String result) {
+        return webhooks.computeIfAbsent(result, r -> Counter.builder("collab.webhook.deliveries")
+                .description("webhook deliveries by outcome").tag("result", r).register(registry));
     }
 
     /** Prometheus text exposition format. */

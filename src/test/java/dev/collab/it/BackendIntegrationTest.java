@@ -108,8 +108,12 @@ class BackendIntegrationTest {
         Receiver.Request deleted = recorder.next("document.deleted");
         assertEquals(doc, json(deleted.body()).getString("documentId"));
         assertTrue(deleted.header("X-Collab-Signature-256").startsWith("sha256="));
-        Await.until("deliveries show in the metrics", () -> server.get("/observe/metrics", null).raw().body()
-                .contains("collab_webhook_deliveries_total{result=\"delivered\"}"));
+        Await.until("deliveries show in the metrics", () -> {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                    "collab_webhook_deliveries_total\\{result=\"delivered\"} (\\S+)")
+                    .matcher(server.get("/observe/metrics", null).raw().body());
+            return m.find() && Double.parseDouble(m.group(1)) >= 4;   // opened, changed, closed, deleted
+        });
     }
 
     @Test
