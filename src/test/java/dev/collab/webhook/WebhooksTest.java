@@ -86,6 +86,9 @@ class WebhooksTest {
 
         public void documentDeleted() {
         }
+
+        public void disconnect(String reason) {
+        }
     };
 
     @Test
