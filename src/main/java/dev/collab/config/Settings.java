@@ -79,7 +79,11 @@ public record Settings(
         require(maxDocumentsPerSocket >= 1, "collab.max-documents-per-socket must be at least 1");
         require(messagesPerSecond >= 1, "collab.messages-per-second must be at least 1");
         require(maxDocumentBytes >= 1024, "collab.max-document-bytes must be at least 1024");
-        allowedOrigins = AllowedOrigins.parse(allowedOrigins).entries();      // normal form; bad entries stop here
+        try {
+            allowedOrigins = AllowedOrigins.parse(allowedOrigins).entries();  // normal form; bad entries stop here
+        } catch (IllegalArgumentException e) {
+            throw new ConfigError(envName("collab.allowed-origins") + " (collab.allowed-origins) " + e.getMessage());
+        }
         trustedProxies = List.copyOf(trustedProxies);
     }
 

@@ -1,6 +1,5 @@
 package dev.collab.transport;
 
-import dev.collab.config.ConfigError;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -22,15 +21,18 @@ public final class AllowedOrigins {
         this.origins = Set.copyOf(origins);
     }
 
-    /** The allowlist of the given entries; a {@link ConfigError} naming COLLAB_ALLOWED_ORIGINS for a bad one. */
+    /**
+     * The allowlist of the given entries; an {@link IllegalArgumentException} saying what an origin is for a bad one
+     * (the settings turn it into the start-up error naming COLLAB_ALLOWED_ORIGINS; transport knows no config).
+     */
     public static AllowedOrigins parse(List<String> entries) {
         Set<String> normal = new LinkedHashSet<>();
         for (String entry : entries) {
             String n = normalize(entry);
             if (n == null) {
-                throw ConfigError.of("collab.allowed-origins", "entries must be origins like"
+                throw new IllegalArgumentException("entries must be origins like"
                         + " https://editor.example.com or http://localhost:5173 (scheme, host, optional port;"
-                        + " no path)", entry);
+                        + " no path), got '" + entry + "'");
             }
             normal.add(n);
         }
