@@ -213,16 +213,19 @@ describe('GET /observe/metrics', () => {
       'the two frames the clients received');
     await metricsUntil('the commit histogram to count the commit', (m) => commits(m) > commits(before));
 
-    // a Yjs update through the JSON protocol: in json/update, out ack to the sender and update to the other
+    // a Yjs update through the JSON protocol: in json/update, out ack to the sender. On a second document: a
+    // document holds steps or Yjs updates, never both (its kind is fixed by its first write)
+    const yjsId = docId('traffic-yjs');
+    const c = await json(yjsId, 'c');
     const ack0 = msgs(s, 'out', 'json', 'ack');
-    a.send({ type: 'update', update: 'AAA=', id: 1 }); // an empty Yjs update (0 structs, 0 deletes)
-    await a.next('ack', WAIT);
+    c.send({ type: 'update', update: 'AAA=', id: 1 }); // an empty Yjs update (0 structs, 0 deletes)
+    await c.next('ack', WAIT);
     await metricsUntil('the update and its ack counted', (m) =>
       msgs(m, 'in', 'json', 'update') === msgs(before, 'in', 'json', 'update') + 1 && msgs(m, 'out', 'json', 'ack') === ack0 + 1);
 
     // the binary protocols count by y-protocols message kind
-    const y = yjs.yws(documentId);
-    const h = yjs.hocus(documentId);
+    const y = yjs.yws(yjsId);
+    const h = yjs.hocus(yjsId);
     await Promise.all([y.whenSynced(WAIT.timeout), h.whenSynced(WAIT.timeout)]);
     const mid = await metrics();
     const commitsMid = commits(mid);

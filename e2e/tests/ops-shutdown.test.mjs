@@ -75,11 +75,14 @@ describe('SIGTERM', () => {
   test('closes JSON, y-websocket and Hocuspocus sockets with 1012, exits in bounded time, loses nothing acknowledged', { timeout: TEST_TIMEOUT }, async (t) => {
     const documentId = docId('all');
 
-    // JSON: steps (confirmed by their broadcast) and a Yjs update (acked)
-    const j = await json(documentId, 'json-1');
+    // JSON: steps (confirmed by their broadcast) and a Yjs update (acked), on two documents: a document holds
+    // steps or Yjs updates, never both (its kind is fixed by its first write)
+    const stepsId = docId('all-steps');
+    const js = await json(stepsId, 'json-1');
     const steps = [step(1, 'before'), step(7, ' shutdown')];
-    j.send({ type: 'steps', version: 0, steps });
-    assert.equal((await j.next('steps', WAIT)).version, 0);
+    js.send({ type: 'steps', version: 0, steps });
+    assert.equal((await js.next('steps', WAIT)).version, 0);
+    const j = await json(documentId, 'json-2');
     const side = new Y.Doc();
     side.getMap('map').set('from-json', 'acked before SIGTERM');
     j.send({ type: 'update', update: Buffer.from(Y.encodeStateAsUpdate(side)).toString('base64'), id: 'j1' });
@@ -111,6 +114,7 @@ describe('SIGTERM', () => {
     // every socket was closed with 1012 (service restart)
     assert.equal((await withDeadline(j.closed, WAIT.timeout, 'the JSON client to be closed')).code, 1012);
     assert.equal(j.closeInfo.reason, 'server restarting');
+    assert.equal((await withDeadline(js.closed, WAIT.timeout, 'the steps client to be closed')).code, 1012);
     assert.equal((await raw.whenClosed(WAIT.timeout)).code, 1012);
     await until(() => y.closes.length > 0 && h.events.close.length > 0, { ...WAIT, what: 'the providers to see the close' });
     assert.equal(y.closes[0]?.code, 1012, `y-websocket provider close events: ${JSON.stringify(y.closes)}`);
@@ -123,7 +127,7 @@ describe('SIGTERM', () => {
 
     await restart();
     // nothing acknowledged is lost
-    assert.deepEqual(await stepsOf(documentId), { version: 2, from: 0, to: 2, more: false, steps, clientIDs: ['json-1', 'json-1'] });
+    assert.deepEqual(await stepsOf(stepsId), { version: 2, from: 0, to: 2, more: false, steps, clientIDs: ['json-1', 'json-1'] });
     const stored = await stateOf(documentId);
     assert.equal(stored.getMap('map').get('from-json'), 'acked before SIGTERM');
     // the stored state contains everything the clients had before SIGTERM: merging that in changes nothing

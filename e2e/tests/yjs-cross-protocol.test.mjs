@@ -178,8 +178,10 @@ describe('one document through y-websocket, Hocuspocus and the JSON protocol', (
     assert.equal(d?.connections, 3, `y-websocket + Hocuspocus + JSON: ${JSON.stringify(d)}`);
     const detail = await server.getJson(`/admin/documents/${documentId}`, { admin: true });
     assert.equal(detail.status, 200);
-    const ids = detail.body.clients;
-    assert.equal(ids.length, 3, JSON.stringify(ids));
+    const ids = detail.body.clients.map((c) => c.clientID);
+    assert.equal(ids.length, 3, JSON.stringify(detail.body.clients));
+    assert.deepEqual(detail.body.clients.map((c) => c.protocol).sort(), ['hocuspocus', 'json', 'y-websocket'],
+      JSON.stringify(detail.body.clients));
     assert.ok(ids.includes('json-counter'), `the JSON client is listed by its clientID: ${ids}`);
     assert.equal(ids.filter((c) => c.startsWith('y-websocket')).length, 1, `one y-websocket connection: ${ids}`);
     assert.equal(ids.filter((c) => c.startsWith('hocuspocus')).length, 1, `one Hocuspocus connection: ${ids}`);
