@@ -148,6 +148,15 @@ describe('history and admin HTTP API', () => {
       ['GET', `/admin/documents/${never}/connections`, 'DELETE'],
       ['POST', '/admin/documents', 'GET'],
       ['POST', '/health', 'GET'],
+      ['PUT', '/documents', 'GET'],
+      ['POST', `/documents/${never}`, 'GET, DELETE'],
+      ['PUT', `/documents/${never}/content`, 'GET, POST'],
+      ['GET', `/documents/${never}/updates`, 'POST'],
+      ['POST', '/observe/metrics', 'GET'],
+      ['DELETE', '/observe/health', 'GET'],
+      ['POST', '/observe/health/live', 'GET'],
+      ['PUT', '/observe/health/ready', 'GET'],
+      ['POST', '/openapi.yaml', 'GET'],
     ]) {
       const r = await server.getJson(path, { admin: true, method });
       assert.equal(r.status, 405, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);

@@ -11,6 +11,7 @@ import dev.collab.yjs.ProseMirrorEncoder;
 import dev.collab.yjs.YContent;
 import dev.collab.yjs.YDocument;
 import dev.collab.yjs.YUpdates;
+import io.helidon.http.Method;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
@@ -50,6 +51,7 @@ public final class ContentService implements HttpService {
     public void routing(HttpRules rules) {
         rules.get("/documents/{id}/content", this::read)
                 .post("/documents/{id}/content", this::seed);
+        AllowedMethods.register(rules, "/documents/{id}/content", Method.GET, Method.POST);
     }
 
     /** Error body with the document's top-level names, for a field that does not exist. */

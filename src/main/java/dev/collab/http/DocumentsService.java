@@ -7,6 +7,7 @@ import dev.collab.room.Room;
 import dev.collab.room.Rooms;
 import dev.collab.store.Store;
 import dev.collab.yjs.Lib0Reader;
+import io.helidon.http.Method;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
@@ -65,6 +66,10 @@ public final class DocumentsService implements HttpService {
                 .delete("/documents/{id}", this::delete)
                 .get("/documents/{id}/content", this::content)
                 .post("/documents/{id}/updates", this::postUpdate);
+        AllowedMethods.register(rules, "/documents", Method.GET);
+        AllowedMethods.register(rules, "/documents/{id}", Method.GET, Method.DELETE);
+        AllowedMethods.register(rules, "/documents/{id}/updates", Method.POST);
+        // /documents/{id}/content's 405 is ContentService's: it answers POST there, after this service
     }
 
     // ---- handlers ------------------------------------------------------------------------------------------

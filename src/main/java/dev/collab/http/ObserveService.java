@@ -1,6 +1,7 @@
 package dev.collab.http;
 
 import dev.collab.store.Store;
+import io.helidon.http.Method;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
@@ -30,6 +31,10 @@ public final class ObserveService implements HttpService {
                         Map.of("status", "UP", "checks", Map.of())))
                 .get("/observe/health/ready", (req, res) -> ready(res))
                 .get("/observe/health", (req, res) -> ready(res));
+        for (String path : new String[] {"/observe/metrics", "/observe/health/live", "/observe/health/ready",
+                "/observe/health"}) {
+            AllowedMethods.register(rules, path, Method.GET);
+        }
     }
 
     private void ready(io.helidon.webserver.http.ServerResponse res) {

@@ -1,5 +1,6 @@
 package dev.collab.http;
 
+import io.helidon.http.Method;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
@@ -29,6 +30,7 @@ public final class OpenApiService implements HttpService {
     @Override
     public void routing(HttpRules rules) {
         rules.get("/openapi.yaml", this::serve);
+        AllowedMethods.register(rules, "/openapi.yaml", Method.GET);
     }
 
     private void serve(ServerRequest req, ServerResponse res) {
