@@ -303,6 +303,52 @@ for (const { mode, query, caret } of MODES) {
   });
 }
 
+describe('people count', () => {
+  const pages = [];
+  after(() => closeAll(...pages));
+
+  // The demo's count, the `connected` message and the admin API count the same connections: a steps tab beside a
+  // Yjs tab of one document is one person each (each page's own awareness state never comes back to it as a stranger).
+  test('a Yjs tab, a steps tab and a third visitor: every page counts each connection once, as the admin API does', { timeout: TEST_TIMEOUT }, async () => {
+    const id = docId('people');
+    const url = (m) => `${server.httpUrl}/?doc=${encodeURIComponent(id)}${m ? `&mode=${m}` : ''}`;
+    const adminCount = async () => (await server.getJson(`/admin/documents/${encodeURIComponent(id)}`, { admin: true })).body.connections;
+    const counted = async (n, list) => {
+      await Promise.all(list.map((p) => waitPeople(p, n)));
+      for (const p of list) {
+        assert.equal(await p.locator('#people .people-count').innerText(), `${n} people`, `${p.label}: the count's text`);
+      }
+      assert.equal(await adminCount(), n, 'the admin API counts the same connections');
+    };
+
+    const A = await newPage(browser, 'people:yjs', { storage: ADA });
+    pages.push(A);
+    await A.goto(url('yjs'));
+    await waitConnected(A);
+    await waitPeople(A, 1);
+    const B = await newPage(browser, 'people:steps', { storage: BOB });
+    pages.push(B);
+    await B.goto(url('steps'));
+    await waitConnected(B);
+    await counted(2, [A, B]);
+    await screenshot(A, 'people-01-yjs-beside-steps');
+
+    const C = await newPage(browser, 'people:third', { storage: CY });
+    pages.push(C);
+    await C.goto(url(''));
+    await waitConnected(C);
+    await counted(3, [A, B, C]);
+    await until(A, () => [...document.querySelectorAll('#people .avatar')].map((a) => a.title).sort().join('|')
+      === 'Ada Lovelace (you)|Bob Marley|Cy Twombly', 'every name once in the people list (yourself marked)');
+
+    await closeAll(C);
+    pages.pop();
+    await counted(2, [A, B]);
+    await screenshot(B, 'people-02-after-one-left');
+    noProblems(A, B);
+  });
+});
+
 describe('admin page', () => {
   const docX = docId('adminx');
   const docY = docId('adminy');
