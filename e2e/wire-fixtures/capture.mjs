@@ -1,6 +1,10 @@
 // Reference wire frames from the stock clients, for the Java codec tests.
 //
-//   node e2e/wire-fixtures/capture.mjs           prints fixtures (JSON, frames as base64) on stdout
+//   node e2e/wire-fixtures/capture.mjs           prints fixtures (JSON, frames as base64) on stdout; they are
+//                                                committed as captured.json (the unit tests read that file, so
+//                                                `mvn test` needs no Node); regenerate it after a client upgrade:
+//                                                node e2e/wire-fixtures/capture.mjs > e2e/wire-fixtures/captured.json
+//                                                (StockClientDriveIT fails while it differs from a fresh capture)
 //   node e2e/wire-fixtures/capture.mjs --drive   reads a script of server frames (JSON) on stdin, feeds it
 //                                                to fresh stock providers and prints what they did
 //

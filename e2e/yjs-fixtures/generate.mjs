@@ -1,5 +1,7 @@
 // Writes reference fixtures for the Java Yjs update engine, computed with the real yjs package.
 //   node e2e/yjs-fixtures/generate.mjs <out-dir>
+// Its output is committed beside it (e2e/yjs-fixtures/*.json: `node e2e/yjs-fixtures/generate.mjs e2e/yjs-fixtures`),
+// so the Java unit tests read yjs's results without Node; YjsNodeIT fails while a fresh run differs from them.
 // Every fixture file holds, for one fixed seed: the updates of a randomized concurrent history (several Y.Docs
 // editing text with formatting/embeds/emoji, maps, arrays, nested XML, subdocuments and exchanging updates only
 // partially), yjs's mergeUpdates / encodeStateVectorFromUpdate / diffUpdate results on them, and the expected

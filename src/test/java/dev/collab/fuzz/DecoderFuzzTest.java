@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.Test;
  * summarised without error (the room merges every stored update), and accepted frames re-encode to frames that
  * decode again. Counts are printed per target; {@code -Dfuzz.scale=0.1} runs a tenth for quick checks.
  */
+@Tag("fuzz")
 class DecoderFuzzTest {
     private static final double SCALE = Double.parseDouble(System.getProperty("fuzz.scale", "1"));
     private static final long RUN_SEED = Long.getLong("fuzz.seed", 20_240_601L);

@@ -27,6 +27,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and relayed exactly when it validates and is not empty; a refused update changes nothing; the merged document
  * state stays computable however many odd-but-valid updates were accepted; and the room keeps working after.
  */
+@Tag("fuzz")
 class RoomFuzzTest {
     private static final String DOC = "fuzz-doc";
     private static final double SCALE = Double.parseDouble(System.getProperty("fuzz.scale", "1"));

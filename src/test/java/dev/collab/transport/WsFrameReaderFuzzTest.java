@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -20,6 +21,7 @@ import java.util.Random;
  * code, or runs out of input — nothing else escapes, and nothing over the size limit is delivered. Unmutated
  * streams decode to exactly the messages they were built from. {@code -Dfuzz.scale=0.1} runs a tenth.
  */
+@Tag("fuzz")
 class WsFrameReaderFuzzTest {
     private static final double SCALE = Double.parseDouble(System.getProperty("fuzz.scale", "1"));
     private static final long SEED = Long.getLong("fuzz.seed", 6455L);

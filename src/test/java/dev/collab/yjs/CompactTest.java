@@ -22,20 +22,20 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link YUpdates#compact}: which adjacent items are joined and which are not, on hand-built updates. That yjs
  * cannot tell a coalesced update from the original is checked against the real yjs on the reference fixtures
- * ({@link YjsReferenceTest}) and, here, on a 100,000-character document.
+ * ({@link YjsReferenceTest}) and, in Node, on a 100,000-character document ({@link YjsNodeIT}).
  */
 class CompactTest {
     private static final HexFormat HEX = HexFormat.of();
-    private static final long C = 7;
-    private static final long D = 9;
-    private static final byte[] NO_DELETES = {0};
+    static final long C = 7;
+    static final long D = 9;
+    static final byte[] NO_DELETES = {0};
 
     /** One struct as the body of a client section. */
-    private interface Struct extends Consumer<Lib0Writer> {
+    interface Struct extends Consumer<Lib0Writer> {
     }
 
     /** An update with one client section per entry of {@code sections}: {client, first clock, structs...}. */
-    private static byte[] update(byte[] deleteSet, Object[]... sections) {
+    static byte[] update(byte[] deleteSet, Object[]... sections) {
         Lib0Writer w = new Lib0Writer().writeVarUint(sections.length);
         for (Object[] s : sections) {
             w.writeVarUint(s.length - 2).writeVarUint((Long) s[0]).writeVarUint((Long) s[1]);
@@ -46,7 +46,7 @@ class CompactTest {
         return w.writeBytes(deleteSet).toByteArray();
     }
 
-    private static Object[] section(long client, long clock, Struct... structs) {
+    static Object[] section(long client, long clock, Struct... structs) {
         Object[] s = new Object[structs.length + 2];
         s[0] = client;
         s[1] = clock;
@@ -55,12 +55,12 @@ class CompactTest {
     }
 
     /** A string item at the start of root text "t" (no origins). */
-    private static Struct rootString(String s) {
+    static Struct rootString(String s) {
         return w -> w.writeByte(0x04).writeVarUint(1).writeVarString("t").writeVarString(s);
     }
 
     /** A string item after (oc, ok), optionally before (rc, rk) (rc &lt; 0: no right origin). */
-    private static Struct string(long oc, long ok, long rc, long rk, String s) {
+    static Struct string(long oc, long ok, long rc, long rk, String s) {
         return w -> {
             w.writeByte(0x84 | (rc >= 0 ? 0x40 : 0)).writeVarUint(oc).writeVarUint(ok);
             if (rc >= 0) {
@@ -70,17 +70,17 @@ class CompactTest {
         };
     }
 
-    private static Struct after(long oc, long ok, String s) {
+    static Struct after(long oc, long ok, String s) {
         return string(oc, ok, -1, 0, s);
     }
 
-    private static long structCount(byte[] update) {
+    static long structCount(byte[] update) {
         StructTable t = new StructTable(16);
         t.readStructs(update);
         return t.size;
     }
 
-    private static void assertUnchanged(byte[] u, String why) {
+    static void assertUnchanged(byte[] u, String why) {
         assertSame(u, YUpdates.compact(u), why);
     }
 
@@ -175,45 +175,6 @@ class CompactTest {
         byte[] joined = update(NO_DELETES, section(C, 0,
                 w -> w.writeByte(0x08).writeVarUint(1).writeVarString("a").writeVarUint(3).writeAny(1L).writeAny(2L).writeAny(3L)));
         assertArrayEquals(joined, YUpdates.compact(update(NO_DELETES, section(C, 0, arrayFirst, second, third))));
-    }
-
-    /**
-     * Why map entries stay apart: without the delete set entry yjs always sends along (the later value's
-     * transaction deletes the earlier one), yjs deletes the earlier value when the later one is integrated, but a
-     * joined item is one value and nothing is deleted. The documents read the same and encode differently.
-     */
-    @Test
-    void joinedMapEntriesWouldGiveYjsADifferentDocument() throws IOException {
-        Struct first = w -> w.writeByte(0x28).writeVarUint(1).writeVarString("map").writeVarString("k").writeVarUint(1).writeAny(1L);
-        Struct second = w -> w.writeByte(0x88).writeVarUint(C).writeVarUint(0).writeVarUint(1).writeAny(2L);
-        Struct joined = w -> w.writeByte(0x28).writeVarUint(1).writeVarString("map").writeVarString("k").writeVarUint(2).writeAny(1L).writeAny(2L);
-        byte[] apart = update(NO_DELETES, section(C, 0, first, second));
-        assertUnchanged(apart, "map entries");
-        List<JsonObject> docs = describe("map", apart, update(NO_DELETES, section(C, 0, joined)));
-        assertEquals(docs.get(0).getJsonObject("content").toString(), docs.get(1).getJsonObject("content").toString());
-        assertTrue(!docs.get(0).getString("state").equals(docs.get(1).getString("state")), "the earlier value is deleted only when apart");
-    }
-
-    /** yjs's view of each update applied to a fresh document (e2e/yjs-fixtures/describe.mjs). */
-    private static List<JsonObject> describe(String name, byte[]... updates) throws IOException {
-        Path dir = Path.of("target/compact-test");
-        Files.createDirectories(dir);
-        List<String> args = new ArrayList<>(List.of("e2e/yjs-fixtures/describe.mjs"));
-        for (int k = 0; k < updates.length; k++) {
-            Path file = dir.resolve(name + "-" + k + ".bin");
-            Files.write(file, updates[k]);
-            args.add(file.toString());
-        }
-        YjsFixtures.NodeResult r = YjsFixtures.node(args.toArray(String[]::new));
-        assertEquals(0, r.exitCode(), r.output());
-        List<JsonObject> out = new ArrayList<>();
-        for (String line : r.output().strip().split("\n")) {
-            if (line.startsWith("{")) {
-                out.add(parse(line));
-            }
-        }
-        assertEquals(updates.length, out.size(), r.output());
-        return out;
     }
 
     @Test
@@ -317,54 +278,5 @@ class CompactTest {
             }
         }
         assertTrue(valid > 1000 && joined > 100, valid + " valid inputs, " + joined + " coalesced");
-    }
-
-    /**
-     * 100,000 one-character updates typed by one client (as the "late join" benchmark stores them) coalesce into
-     * a handful of structs, and yjs applies the result to the same document as yjs's own merge of the updates
-     * (same text, state vector and encoded state). Sizes and timings are printed, not asserted.
-     */
-    @Test
-    void oneHundredThousandTypedCharactersCoalesce() throws IOException {
-        int n = 100_000;
-        long client = 1_234_567_890L;
-        List<byte[]> updates = new ArrayList<>(n);
-        StringBuilder expected = new StringBuilder();
-        long clock = 0;
-        for (int i = 0; i < n; i++) {
-            String ch = i % 97 == 0 ? "😀" : i % 61 == 0 ? "\n" : String.valueOf((char) ('a' + i % 26));
-            // the root type is "text": describe.mjs prints getText('text')
-            Struct first = w -> w.writeByte(0x04).writeVarUint(1).writeVarString("text").writeVarString(ch);
-            updates.add(update(NO_DELETES, section(client, clock, clock == 0 ? first : after(client, clock - 1, ch))));
-            expected.append(ch);
-            clock += ch.length();
-        }
-
-        long t0 = System.nanoTime();
-        byte[] merged = YUpdates.merge(updates);
-        long t1 = System.nanoTime();
-        byte[] coalesced = YUpdates.compact(merged);
-        long t2 = System.nanoTime();
-        assertTrue(coalesced.length < 200_000, "coalesced size " + coalesced.length);
-        assertTrue(structCount(coalesced) <= 10, structCount(coalesced) + " structs");
-        assertArrayEquals(YUpdates.stateVector(merged), YUpdates.stateVector(coalesced));
-
-        List<JsonObject> docs = describe("typed-100k", merged, coalesced);
-        JsonObject before = docs.get(0);
-        JsonObject after = docs.get(1);
-        assertEquals(expected.toString(), after.getString("text"));
-        assertEquals(before.getString("text"), after.getString("text"));
-        assertEquals(before.getString("sv"), after.getString("sv"));
-        assertEquals(before.getString("state"), after.getString("state"), "yjs documents encode identically");
-        System.out.printf("100k typed characters: merged %d bytes (yjs applies in %.1f ms), coalesced %d bytes, %d structs "
-                        + "(yjs applies in %.1f ms); Java merge %.1f ms, compact %.1f ms%n",
-                merged.length, before.getJsonNumber("applyMs").doubleValue(), coalesced.length, structCount(coalesced),
-                after.getJsonNumber("applyMs").doubleValue(), (t1 - t0) / 1e6, (t2 - t1) / 1e6);
-    }
-
-    private static JsonObject parse(String line) {
-        try (JsonReader r = Json.createReader(new StringReader(line))) {
-            return r.readObject();
-        }
     }
 }

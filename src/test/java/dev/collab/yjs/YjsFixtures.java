@@ -16,36 +16,28 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Reference fixtures computed by the real yjs package (e2e/yjs-fixtures/generate.mjs), generated on demand. */
+/**
+ * Reference fixtures computed by the real yjs package, committed beside their generator in e2e/yjs-fixtures
+ * (regenerate with {@code node e2e/yjs-fixtures/generate.mjs e2e/yjs-fixtures} after changing it or upgrading
+ * yjs; {@link YjsNodeIT} fails while the committed files differ from a fresh run). Reading them needs no Node.
+ */
 final class YjsFixtures {
-    static final Path DIR = Path.of("target/yjs-fixtures");
-    private static final Path SCRIPTS = Path.of("e2e/yjs-fixtures");
+    static final Path DIR = Path.of("e2e/yjs-fixtures");
 
     private YjsFixtures() {
     }
 
-    /** Generates the fixtures unless they exist and are newer than the generator. */
+    /** The fixtures listed in index.json, in its order. */
     static synchronized List<JsonObject> load() {
-        Path index = DIR.resolve("index.json");
         try {
-            if (!Files.exists(index) || isOlder(index, SCRIPTS.resolve("generate.mjs")) || isOlder(index, SCRIPTS.resolve("common.mjs"))) {
-                NodeResult r = node(SCRIPTS.resolve("generate.mjs").toString(), DIR.toString());
-                if (r.exitCode != 0 || !Files.exists(index)) {
-                    fail("fixture generator failed (exit " + r.exitCode + "):\n" + r.output);
-                }
-            }
             List<JsonObject> out = new ArrayList<>();
-            for (var name : read(index).getJsonArray("fixtures").getValuesAs(JsonString.class)) {
+            for (var name : read(DIR.resolve("index.json")).getJsonArray("fixtures").getValuesAs(JsonString.class)) {
                 out.add(read(DIR.resolve(name.getString() + ".json")));
             }
             return out;
         } catch (IOException e) {
             throw new AssertionError("cannot read Yjs fixtures in " + DIR.toAbsolutePath(), e);
         }
-    }
-
-    private static boolean isOlder(Path a, Path b) throws IOException {
-        return Files.getLastModifiedTime(a).compareTo(Files.getLastModifiedTime(b)) < 0;
     }
 
     static JsonObject read(Path file) throws IOException {
@@ -57,7 +49,7 @@ final class YjsFixtures {
     record NodeResult(int exitCode, String output) {
     }
 
-    /** Runs node (from PATH) in the repository root; a missing node fails the test rather than skipping it. */
+    /** Runs node (from PATH) in the repository root (for {@link YjsNodeIT}); a missing node fails, never skips. */
     static NodeResult node(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add("node");

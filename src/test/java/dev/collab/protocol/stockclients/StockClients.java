@@ -18,11 +18,15 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
-/** Runs {@code e2e/wire-fixtures/capture.mjs} (the stock clients in Node) and parses its JSON output. */
+/**
+ * The stock clients' frames: the committed capture ({@code e2e/wire-fixtures/captured.json}, for the unit tests)
+ * and {@code e2e/wire-fixtures/capture.mjs} run live in Node (for {@link StockClientDriveIT}, which fails, never
+ * skips, when Node or {@code e2e/node_modules} is missing).
+ */
 final class StockClients {
     static final String SCRIPT = "e2e/wire-fixtures/capture.mjs";
+    static final String CAPTURED = "e2e/wire-fixtures/captured.json";
 
     private StockClients() {
     }
@@ -38,21 +42,11 @@ final class StockClients {
         return dir;
     }
 
-    /** Skips the calling test when Node or the installed stock clients are missing. */
-    static void assumeAvailable() {
-        Path root = repoRoot();
-        Assumptions.assumeTrue(Files.exists(root.resolve(SCRIPT)), "no " + SCRIPT);
-        Assumptions.assumeTrue(Files.isDirectory(root.resolve("e2e/node_modules/@hocuspocus/provider")),
-                "stock clients not installed in e2e/node_modules");
-        try {
-            Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            Assumptions.assumeTrue(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0, "node does not run");
-        } catch (IOException e) {
-            Assumptions.abort("node is not on the PATH: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            Assumptions.abort("interrupted");
+    /** The committed capture (captured.json beside the script): what the unit tests read, no Node needed. */
+    static JsonObject captured() throws IOException {
+        try (JsonReader reader = Json.createReader(Files.newBufferedReader(repoRoot().resolve(CAPTURED),
+                StandardCharsets.UTF_8))) {
+            return reader.readObject();
         }
     }
 
@@ -62,7 +56,13 @@ final class StockClients {
         command.add("node");
         command.add(SCRIPT);
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).directory(repoRoot().toFile()).start();
+        Process p;
+        try {
+            p = new ProcessBuilder(command).directory(repoRoot().toFile()).start();
+        } catch (IOException e) {
+            throw new AssertionError("the stock-client tests need Node.js on the PATH and 'npm ci' in e2e/ ("
+                    + e.getMessage() + ")", e);
+        }
         CompletableFuture<byte[]> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
         CompletableFuture<byte[]> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
         try (OutputStream in = p.getOutputStream()) {
@@ -108,5 +108,10 @@ final class StockClients {
 
     static String b64(byte[] bytes) {
         return Base64.getEncoder().encodeToString(bytes);
+    }
+
+    static byte[] only(List<byte[]> frames) {
+        org.junit.jupiter.api.Assertions.assertEquals(1, frames.size(), "expected exactly one frame");
+        return frames.get(0);
     }
 }

@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The backend integration end to end on the real server: webhooks to two real receivers (one that never
  * answers), access tokens on the document API.
  */
-class BackendIntegrationTest {
+class BackendIT {
     private static final String SECRET = "backend-integration-test-secret-0123456789";
 
     @TempDir

@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The real server on a random port with a temporary database, spoken to over real WebSockets. */
-class JsonProtocolIntegrationTest {
+class JsonProtocolIT {
     private static final AtomicInteger DOCS = new AtomicInteger();
 
     @TempDir

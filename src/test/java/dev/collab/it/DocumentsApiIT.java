@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The HTTP document API against the real server: listing, metadata, backend writes, steps content, deletion. */
-class DocumentsApiIntegrationTest {
+class DocumentsApiIT {
     private static final String ADMIN = "Bearer " + TestServer.ADMIN_TOKEN;
 
     @TempDir

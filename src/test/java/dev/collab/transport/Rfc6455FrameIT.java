@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the close handshake. The JSON endpoint's {@code {"type":"ping"}} (answered with a pong message) shows that a
  * message got through.
  */
-class Rfc6455FrameTest {
+class Rfc6455FrameIT {
     private static final int MAX_MESSAGE = 64 * 1024;
     private static final String PING_MESSAGE = "{\"type\":\"ping\"}";
     private static final AtomicInteger DOCS = new AtomicInteger();

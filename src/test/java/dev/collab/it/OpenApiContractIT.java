@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * answers with a documented status, JSON bodies have the documented required fields (with their types, through
  * $refs, arrays and nullable fields), and secured operations refuse a request without a token as documented.
  */
-class OpenApiContractTest {
+class OpenApiContractIT {
     private static final String ADMIN = "Bearer " + TestServer.ADMIN_TOKEN;
 
     @TempDir

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The store contract against a real PostgreSQL (Debian's, started by the test on a random loopback port), each
  * test in a database of its own, plus what only a server database has: surviving a crash of the postmaster.
  */
-class PostgresStoreTest extends StoreContractTest {
+class PostgresStoreIT extends StoreContractTest {
     private static LocalServers.Postgres postgres;
     private String url;
 
@@ -50,7 +50,7 @@ class PostgresStoreTest extends StoreContractTest {
 
     @Override
     protected Store openStore() {
-        return PostgresStore.open(new PostgresStore.Config(url, "collab", "", 4), PostgresStoreTest::concatenate,
+        return PostgresStore.open(new PostgresStore.Config(url, "collab", "", 4), PostgresStoreIT::concatenate,
                 nanos -> { });
     }
 

@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * what one node's clients commit reaches the other's, a contested step version has one winner and a conflict,
  * awareness crosses, and with Redis killed the nodes still converge by polling the store, then resume through it.
  */
-class ClusterIntegrationTest {
+class ClusterIT {
     private static final AtomicInteger DOCS = new AtomicInteger();
     @TempDir
     static Path dir;

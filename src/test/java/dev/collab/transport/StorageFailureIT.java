@@ -45,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sender (JSON {@code storage-failure}, Hocuspocus SyncStatus(false), y-websocket close 1011), is neither
  * acknowledged nor relayed nor stored, reads and syncs keep working, and once the trigger is gone writes work again.
  */
-class StorageFailureIntegrationTest {
+class StorageFailureIT {
     private static final String DOC = "disk-fail";
     /** Steps go to a document of their own: a document holds Yjs updates or steps, never both. */
     private static final String STEPS_DOC = "disk-fail-steps";

@@ -14,7 +14,7 @@ import java.util.HashMap;
 import java.util.Map;
 
 /** The opening handshake on the real server: accepted upgrades, refusals with their status and reason. */
-class UpgradeHandshakeTest {
+class UpgradeHandshakeIT {
     @TempDir
     Path dir;
     private Main.CollabServer server;

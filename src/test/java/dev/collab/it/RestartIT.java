@@ -12,7 +12,7 @@ import java.util.Base64;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** History outlives the process: stop the server, start a new one on the same database file. */
-class RestartIntegrationTest {
+class RestartIT {
     @TempDir
     Path dir;
 

@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * frame nor a FIN: only the server's own pings can find it. With a 1 s ping interval it must be dropped, its
  * awareness removed for the others, and the counts lowered, within a few seconds.
  */
-class SilentPeerIntegrationTest {
+class SilentPeerIT {
     @TempDir
     Path dir;
 
