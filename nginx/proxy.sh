@@ -3,7 +3,7 @@
 # with nginx/collab.conf rendered for local use and a self-signed certificate.
 #
 #   nginx/proxy.sh --listen [ADDR:]PORT --upstream HOST:PORT [--upstream HOST:PORT ...]
-#                  [--http-listen [ADDR:]PORT] [--read-timeout SECONDS] [--cert FILE --key FILE]
+#                  [--http-listen [ADDR:]PORT] [--read-timeout SECONDS] [--cert FILE --key FILE] [--cluster]
 #   nginx/proxy.sh --ensure-nginx        install nginx if missing (root only), print its path, exit
 #
 #   --listen        where nginx terminates TLS (https:// and wss://); a bare PORT listens on every
@@ -12,6 +12,9 @@
 #   --http-listen   also listen for plain HTTP there and redirect it to the HTTPS port
 #   --read-timeout  proxy_read_timeout for the WebSocket locations, in seconds (default 120)
 #   --cert/--key    use this certificate instead of generating a self-signed one
+#   --cluster       render nginx/collab-cluster.conf (nodes on one PostgreSQL + Redis: a dead node's
+#                   clients fail over to a live one) instead of nginx/collab.conf (SQLite nodes: a
+#                   document never moves)
 #
 # Everything nginx needs (rendered config, certificate, pid file, logs, temp files) lives in one
 # mktemp directory that is removed when nginx exits. Ctrl-C or SIGTERM stops nginx.
@@ -68,6 +71,7 @@ while [[ $# -gt 0 ]]; do
     --read-timeout) READ_TIMEOUT="${2:-}"; shift 2 || usage ;;
     --cert) CERT="${2:-}"; shift 2 || usage ;;
     --key) KEY="${2:-}"; shift 2 || usage ;;
+    --cluster) TEMPLATE="$HERE/collab-cluster.conf"; shift ;;
     --listen=*|--http-listen=*|--upstream=*|--read-timeout=*|--cert=*|--key=*)
       set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
     -h|--help) usage ;;
@@ -220,7 +224,7 @@ for _ in $(seq 1 200); do
 done
 if [[ -s "$DIR/nginx.pid" ]]; then
   upstream_list="${UPSTREAMS[*]}"
-  say "nginx $("$NGINX" -v 2>&1 | sed 's|.*/||') in $DIR, upstream ${upstream_list// /, }, read timeout ${READ_TIMEOUT}s"
+  say "nginx $("$NGINX" -v 2>&1 | sed 's|.*/||') in $DIR, $(basename "$TEMPLATE"), upstream ${upstream_list// /, }, read timeout ${READ_TIMEOUT}s"
   say "certificate $CERT (trust it: NODE_EXTRA_CA_CERTS=$CERT, curl --cacert $CERT)"
   [[ -z "$HTTP_LISTEN" ]] || say "http://${HTTP_LISTEN} redirects to https"
   say "pages     https://$HOST_PORT/"

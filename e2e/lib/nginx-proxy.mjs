@@ -57,7 +57,8 @@ function exited(child) {
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-function run(cmd, args, { timeout }) {
+/** Runs a command; resolves { code, out, err } (never rejects; code -1 when it could not start). */
+export function run(cmd, args, { timeout = 120_000 } = {}) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
