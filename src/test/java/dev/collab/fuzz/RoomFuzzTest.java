@@ -107,7 +107,7 @@ class RoomFuzzTest {
     }
 
     private static <T> T get(CompletableFuture<T> f) throws Exception {
-        return f.get(30, TimeUnit.SECONDS);
+        return dev.collab.testing.Await.result(f);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.collab.it;
 
+import dev.collab.testing.TestServer;
+import dev.collab.testing.WsClient;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
@@ -67,8 +69,8 @@ class BackendIT {
         return jwt.serialize();
     }
 
-    private static WsTestClient connect(String doc, String clientId, String token) throws Exception {
-        return WsTestClient.connect(server.http, URI.create(WsTestClient.uri(server.port(), doc, clientId)
+    private static WsClient connect(String doc, String clientId, String token) throws Exception {
+        return WsClient.connect(server.http, URI.create(WsClient.jsonUri(server.port(), doc, clientId)
                 + "&token=" + token));
     }
 
@@ -79,7 +81,7 @@ class BackendIT {
     @Test
     void webhooksReportTheLifecycleWhileAHangingReceiverNeverSlowsEditing() throws Exception {
         String doc = "wh-doc";
-        try (WsTestClient alice = connect(doc, "alice-1", token("alice", doc, "read-write"))) {
+        try (WsClient alice = connect(doc, "alice-1", token("alice", doc, "read-write"))) {
             alice.nextStrict("connected");
             JsonObject opened = json(recorder.next("connection.opened").body());
             assertEquals(doc, opened.getString("documentId"));

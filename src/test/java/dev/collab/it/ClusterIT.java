@@ -1,5 +1,7 @@
 package dev.collab.it;
 
+import dev.collab.testing.TestServer;
+import dev.collab.testing.WsClient;
 import dev.collab.testing.Await;
 import dev.collab.testing.LocalServers;
 import dev.collab.testing.YTestUpdates;
@@ -40,7 +42,7 @@ class ClusterIT {
     private static String url;
     private static TestServer nodeA;
     private static TestServer nodeB;
-    private final List<WsTestClient> clients = new ArrayList<>();
+    private final List<WsClient> clients = new ArrayList<>();
 
     @BeforeAll
     static void startCluster() {
@@ -78,11 +80,11 @@ class ClusterIT {
 
     @AfterEach
     void closeClients() {
-        clients.forEach(WsTestClient::close);
+        clients.forEach(WsClient::close);
     }
 
-    private WsTestClient join(TestServer node, String doc, String clientId) throws Exception {
-        WsTestClient c = node.connect(doc, clientId);
+    private WsClient join(TestServer node, String doc, String clientId) throws Exception {
+        WsClient c = node.connect(doc, clientId);
         clients.add(c);
         c.nextStrict("connected");
         return c;
@@ -113,8 +115,8 @@ class ClusterIT {
     @Test
     void updatesAndStepsCommittedOnOneNodeReachTheOtherAndAContestedVersionHasOneWinner() throws Exception {
         String doc = "cluster-" + DOCS.incrementAndGet();
-        WsTestClient alice = join(nodeA, doc, "alice");
-        WsTestClient bob = join(nodeB, doc, "bob");
+        WsClient alice = join(nodeA, doc, "alice");
+        WsClient bob = join(nodeB, doc, "bob");
 
         alice.send("{\"type\":\"steps\",\"version\":0,\"steps\":[" + step(1) + "," + step(2) + "]}");
         assertEquals(0, alice.nextStrict("steps").getInt("version"));
@@ -130,25 +132,25 @@ class ClusterIT {
         assertEquals(2, aliceSaw.getInt("version"));
         assertEquals(aliceSaw.getJsonArray("clientIDs"), bobSaw.getJsonArray("clientIDs"), "one winner for both");
         String winner = aliceSaw.getJsonArray("clientIDs").getString(0);
-        WsTestClient loser = winner.equals("alice") ? bob : alice;
+        WsClient loser = winner.equals("alice") ? bob : alice;
         assertEquals(3, loser.next("conflict").getInt("version"));
         assertEquals(List.of(0, 1, 2), storedVersions(doc), "dense, no second copy");
 
         // a late joiner on the other node catches up with every version
-        WsTestClient carol = join(nodeA, doc, "carol");
+        WsClient carol = join(nodeA, doc, "carol");
         carol.send("{\"type\":\"sync\",\"version\":0}");
         assertEquals(3, carol.next("steps").getJsonArray("steps").size());
         assertEquals(3, carol.next("synced").getInt("version"));
 
         // Yjs across nodes (another document: one id holds one kind), and a late joiner gets the merged state
         String yjsDoc = "cluster-" + DOCS.incrementAndGet();
-        WsTestClient dora = join(nodeA, yjsDoc, "dora");
-        WsTestClient erik = join(nodeB, yjsDoc, "erik");
+        WsClient dora = join(nodeA, yjsDoc, "dora");
+        WsClient erik = join(nodeB, yjsDoc, "erik");
         String update = b64(YTestUpdates.insertText(7, "t", "hello"));
         erik.send("{\"type\":\"update\",\"update\":\"" + update + "\",\"id\":\"u1\"}");
         erik.next("ack");
         assertEquals(update, dora.next("update").getString("update"));
-        WsTestClient finn = join(nodeA, yjsDoc, "finn");
+        WsClient finn = join(nodeA, yjsDoc, "finn");
         finn.send("{\"type\":\"sync\"}");
         byte[] state = Base64.getDecoder().decode(finn.next("update").getString("update"));
         assertEquals(Map.of(7L, 5L), dev.collab.yjs.YUpdates.decodeStateVector(
@@ -159,8 +161,8 @@ class ClusterIT {
     @Test
     void awarenessCrossesNodesAndGoesWithItsConnection() throws Exception {
         String doc = "cluster-" + DOCS.incrementAndGet();
-        WsTestClient alice = join(nodeA, doc, "alice");
-        WsTestClient bob = join(nodeB, doc, "bob");
+        WsClient alice = join(nodeA, doc, "alice");
+        WsClient bob = join(nodeB, doc, "bob");
         alice.send("{\"type\":\"awareness\",\"state\":{\"cursor\":3}}");
         JsonObject seen = bob.next("awareness");
         assertEquals("alice", seen.getString("clientID"));
@@ -174,8 +176,8 @@ class ClusterIT {
     @Test
     void withRedisKilledTheNodesStillConvergeFromTheStoreAndResumeAfterItsRestart() throws Exception {
         String doc = "cluster-" + DOCS.incrementAndGet();
-        WsTestClient alice = join(nodeA, doc, "alice");
-        WsTestClient bob = join(nodeB, doc, "bob");
+        WsClient alice = join(nodeA, doc, "alice");
+        WsClient bob = join(nodeB, doc, "bob");
         bob.send("{\"type\":\"update\",\"update\":\"" + b64(YTestUpdates.insertText(9, "t", "a")) + "\"}");
         bob.next("ack");
         alice.next("update");

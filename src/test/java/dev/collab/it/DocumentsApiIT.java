@@ -1,5 +1,7 @@
 package dev.collab.it;
 
+import dev.collab.testing.TestServer;
+import dev.collab.testing.WsClient;
 import dev.collab.testing.YTestUpdates;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonObject;
@@ -30,7 +32,7 @@ class DocumentsApiIT {
     @TempDir
     static Path dir;
     static TestServer server;
-    private final List<WsTestClient> clients = new ArrayList<>();
+    private final List<WsClient> clients = new ArrayList<>();
 
     @BeforeAll
     static void startServer() {
@@ -44,11 +46,11 @@ class DocumentsApiIT {
 
     @AfterEach
     void closeClients() {
-        clients.forEach(WsTestClient::close);
+        clients.forEach(WsClient::close);
     }
 
-    private WsTestClient join(String doc, String clientId) throws Exception {
-        WsTestClient c = server.connect(doc, clientId);
+    private WsClient join(String doc, String clientId) throws Exception {
+        WsClient c = server.connect(doc, clientId);
         clients.add(c);
         c.nextStrict("connected");
         return c;
@@ -94,7 +96,7 @@ class DocumentsApiIT {
         assertEquals(404, server.get("/documents/never-written", ADMIN).status());
 
         post("meta-yjs", YTestUpdates.insertText(5, "t", "hello"));
-        WsTestClient viewer = join("meta-yjs", "viewer");
+        WsClient viewer = join("meta-yjs", "viewer");
         JsonObject yjs = server.get("/documents/meta-yjs", ADMIN).body().asJsonObject();
         assertEquals("meta-yjs", yjs.getString("documentId"));
         assertEquals("yjs", yjs.getString("kind"));
@@ -104,7 +106,7 @@ class DocumentsApiIT {
         assertFalse(Instant.parse(yjs.getString("updatedAt")).isBefore(Instant.parse(yjs.getString("createdAt"))));
         viewer.close();
 
-        WsTestClient writer = join("meta-steps", "w");
+        WsClient writer = join("meta-steps", "w");
         writer.send("{\"type\":\"steps\",\"version\":0,\"steps\":[" + step(0) + "," + step(1) + "]}");
         writer.next("steps");
         JsonObject steps = server.get("/documents/meta-steps", ADMIN).body().asJsonObject();
@@ -115,7 +117,7 @@ class DocumentsApiIT {
 
     @Test
     void backendUpdateIsValidatedCommittedAndRelayedToConnectedClients() throws Exception {
-        WsTestClient client = join("backend-write", "listener");
+        WsClient client = join("backend-write", "listener");
         client.send("{\"type\":\"sync\"}");
         client.next("synced");
         byte[] update = YTestUpdates.insertText(11, "t", "from the backend");
@@ -136,7 +138,7 @@ class DocumentsApiIT {
 
     @Test
     void stepsContentIsTheNewestSnapshotAndTheStepsAfterIt() throws Exception {
-        WsTestClient c = join("steps-content", "author");
+        WsClient c = join("steps-content", "author");
         c.send("{\"type\":\"steps\",\"version\":0,\"steps\":[" + step(0) + "," + step(1) + "," + step(2) + "]}");
         c.next("steps");
         c.send("{\"type\":\"snapshot\",\"version\":2,\"id\":\"s1\",\"doc\":{\"type\":\"doc\",\"content\":[]}}");
@@ -162,18 +164,18 @@ class DocumentsApiIT {
 
     @Test
     void deleteClosesConnectionsWith4404AndALaterConnectionStartsEmpty() throws Exception {
-        WsTestClient c = join("to-delete", "w");
+        WsClient c = join("to-delete", "w");
         c.send("{\"type\":\"steps\",\"version\":0,\"steps\":[" + step(0) + "]}");
         c.next("steps");
 
         assertEquals(204, server.request("DELETE", "/documents/to-delete", ADMIN, null).status());
-        WsTestClient.Close close = c.awaitClose();
+        WsClient.Close close = c.awaitClose();
         assertEquals(4404, close.code());
         assertEquals("document deleted", close.reason());
         assertEquals(404, server.get("/documents/to-delete", ADMIN).status());
         assertEquals(404, server.request("DELETE", "/documents/to-delete", ADMIN, null).status());
 
-        WsTestClient again = server.connect("to-delete", "w2");
+        WsClient again = server.connect("to-delete", "w2");
         clients.add(again);
         assertEquals(0, again.nextStrict("connected").getInt("version"));
         again.send("{\"type\":\"steps\",\"version\":0,\"steps\":[" + step(0) + "]}");

@@ -1,5 +1,7 @@
 package dev.collab.it;
 
+import dev.collab.testing.TestServer;
+import dev.collab.testing.WsClient;
 import dev.collab.testing.Await;
 import dev.collab.testing.YTestUpdates;
 import jakarta.json.Json;
@@ -36,7 +38,7 @@ class JsonProtocolIT {
     @TempDir
     static Path dir;
     static TestServer server;
-    private final List<WsTestClient> clients = new ArrayList<>();
+    private final List<WsClient> clients = new ArrayList<>();
 
     @BeforeAll
     static void startServer() {
@@ -50,22 +52,22 @@ class JsonProtocolIT {
 
     @AfterEach
     void closeClients() {
-        clients.forEach(WsTestClient::close);
+        clients.forEach(WsClient::close);
     }
 
     private static String newDoc() {
         return "it-doc-" + DOCS.incrementAndGet();
     }
 
-    private WsTestClient connect(String doc, String clientId) throws Exception {
-        WsTestClient c = server.connect(doc, clientId);
+    private WsClient connect(String doc, String clientId) throws Exception {
+        WsClient c = server.connect(doc, clientId);
         clients.add(c);
         return c;
     }
 
     /** Connects and takes the {@code connected} greeting. */
-    private WsTestClient join(String doc, String clientId) throws Exception {
-        WsTestClient c = connect(doc, clientId);
+    private WsClient join(String doc, String clientId) throws Exception {
+        WsClient c = connect(doc, clientId);
         c.nextStrict("connected");
         return c;
     }
@@ -88,11 +90,11 @@ class JsonProtocolIT {
     @Test
     void theFirstMessageIsConnectedWithVersionAndConnectionCount() throws Exception {
         String doc = newDoc();
-        WsTestClient alice = connect(doc, "alice");
+        WsClient alice = connect(doc, "alice");
         assertEquals(Json.createObjectBuilder().add("type", "connected").add("documentId", doc)
                 .add("clientID", "alice").add("version", 0).add("connections", 1).build(), alice.next());
 
-        WsTestClient anonymous = connect(doc, null);
+        WsClient anonymous = connect(doc, null);
         JsonObject greeting = anonymous.nextStrict("connected");
         assertEquals(Set.of("type", "documentId", "clientID", "version", "connections"), greeting.keySet());
         String generated = greeting.getString("clientID");
@@ -102,7 +104,7 @@ class JsonProtocolIT {
 
         // ids are URL-decoded from the query
         String odd = "doc with spaces/ü&=?" + DOCS.incrementAndGet();
-        WsTestClient c = connect(odd, "client ü");
+        WsClient c = connect(odd, "client ü");
         JsonObject g = c.nextStrict("connected");
         assertEquals(odd, g.getString("documentId"));
         assertEquals("client ü", g.getString("clientID"));
@@ -111,7 +113,7 @@ class JsonProtocolIT {
     @Test
     void anUpgradeWithoutDocumentIdIsRefused() {
         ExecutionException e = assertThrows(ExecutionException.class,
-                () -> WsTestClient.connect(server.http, WsTestClient.uri(server.port(), null, "c")));
+                () -> WsClient.connect(server.http, WsClient.jsonUri(server.port(), null, "c")));
         WebSocketHandshakeException refused = assertInstanceOf(WebSocketHandshakeException.class, e.getCause());
         assertEquals(400, refused.getResponse().statusCode());
     }
@@ -119,11 +121,11 @@ class JsonProtocolIT {
     @Test
     void aSecondConnectionWithTheSameClientIdReplacesTheFirst() throws Exception {
         String doc = newDoc();
-        WsTestClient first = join(doc, "dup");
-        WsTestClient other = join(doc, "other");
-        WsTestClient second = connect(doc, "dup");
+        WsClient first = join(doc, "dup");
+        WsClient other = join(doc, "other");
+        WsClient second = connect(doc, "dup");
         assertEquals(2, second.nextStrict("connected").getInt("connections"));
-        WsTestClient.Close close = first.awaitClose();
+        WsClient.Close close = first.awaitClose();
         assertTrue(close.code() >= 4000 && close.code() < 5000, "4000-range close, got " + close);
         assertFalse(close.reason().isBlank());
         // the newer one works
@@ -134,7 +136,7 @@ class JsonProtocolIT {
 
     @Test
     void theServerAnswersWebSocketPingsAndJsonPings() throws Exception {
-        WsTestClient c = join(newDoc(), "pinger");
+        WsClient c = join(newDoc(), "pinger");
         byte[] payload = {1, 2, 3, 'h', 'i'};
         assertEquals(java.util.Arrays.toString(payload), java.util.Arrays.toString(c.ping(payload)));
         c.send("{\"type\":\"ping\"}");
@@ -146,8 +148,8 @@ class JsonProtocolIT {
     @Test
     void acceptedStepsGoToEveryoneIncludingTheSenderAndStaleOnesConflict() throws Exception {
         String doc = newDoc();
-        WsTestClient alice = join(doc, "alice");
-        WsTestClient bob = join(doc, "bob");
+        WsClient alice = join(doc, "alice");
+        WsClient bob = join(doc, "bob");
 
         alice.send("{\"type\":\"steps\",\"documentId\":\"" + doc + "\",\"version\":0,\"steps\":[" + step(1) + ","
                 + step(2) + "]}");
@@ -171,7 +173,7 @@ class JsonProtocolIT {
         assertEquals(third, bob.nextStrict("steps"));
 
         // a late joiner starts at version 3 and catches up from 0
-        WsTestClient carol = connect(doc, "carol");
+        WsClient carol = connect(doc, "carol");
         assertEquals(3, carol.nextStrict("connected").getInt("version"));
         carol.send("{\"type\":\"sync\",\"documentId\":\"" + doc + "\",\"version\":0}");
         JsonObject history = carol.nextStrict("steps");
@@ -188,8 +190,8 @@ class JsonProtocolIT {
     @Test
     void aYjsUpdateIsRelayedToOthersAndAckedWithItsId() throws Exception {
         String doc = newDoc();
-        WsTestClient alice = join(doc, "alice");
-        WsTestClient bob = join(doc, "bob");
+        WsClient alice = join(doc, "alice");
+        WsClient bob = join(doc, "bob");
         String update = b64(YTestUpdates.insertText(7, "t", "hello"));
 
         alice.send("{\"type\":\"update\",\"update\":\"" + update + "\",\"id\":\"u-1\"}");
@@ -210,7 +212,7 @@ class JsonProtocolIT {
         alice.assertNothingPending();
 
         // a newcomer gets the merged state in one update
-        WsTestClient carol = join(doc, "carol");
+        WsClient carol = join(doc, "carol");
         carol.send("{\"type\":\"sync\"}");
         byte[] state = Base64.getDecoder().decode(carol.nextStrict("update").getString("update"));
         assertEquals(java.util.Map.of(7L, 7L), dev.collab.yjs.YUpdates.decodeStateVector(
@@ -221,8 +223,8 @@ class JsonProtocolIT {
     @Test
     void anInvalidYjsUpdateIsRefusedAndNotRelayed() throws Exception {
         String doc = newDoc();
-        WsTestClient alice = join(doc, "alice");
-        WsTestClient bob = join(doc, "bob");
+        WsClient alice = join(doc, "alice");
+        WsClient bob = join(doc, "bob");
         byte[] good = YTestUpdates.insertText(7, "t", "ok");
         byte[] truncated = java.util.Arrays.copyOf(good, good.length - 2);
         for (String bad : List.of("3q2+7w==", b64(truncated), "", b64(new byte[] {1, 1, 7, 0, 4}))) {
@@ -243,8 +245,8 @@ class JsonProtocolIT {
     @Test
     void awarenessIsRelayedSnapshottedAndRemovedOnCloseAndOnAbort() throws Exception {
         String doc = newDoc();
-        WsTestClient alice = join(doc, "alice");
-        WsTestClient bob = join(doc, "bob");
+        WsClient alice = join(doc, "alice");
+        WsClient bob = join(doc, "bob");
 
         alice.send("{\"type\":\"awareness\",\"state\":{\"user\":{\"name\":\"Ann\"},\"cursor\":3}}");
         JsonObject seen = bob.nextStrict("awareness");
@@ -254,13 +256,13 @@ class JsonProtocolIT {
         alice.roundTrip();
         assertTrue(alice.drain().isEmpty(), "the sender does not get its own awareness back");
 
-        WsTestClient dave = join(doc, "dave");
+        WsClient dave = join(doc, "dave");
         dave.send("{\"type\":\"awareness\",\"state\":{\"user\":{\"name\":\"Dave\"}}}");
         bob.nextStrict("awareness");
         alice.nextStrict("awareness");
 
         // a newcomer gets the current states, then synced
-        WsTestClient carol = join(doc, "carol");
+        WsClient carol = join(doc, "carol");
         carol.send("{\"type\":\"sync\",\"version\":0}");
         List<String> snapshot = new ArrayList<>();
         snapshot.add(carol.nextStrict("awareness").getString("clientID"));
@@ -270,14 +272,14 @@ class JsonProtocolIT {
 
         // alice closes cleanly: everyone else learns her state is gone
         alice.closeNormally();
-        for (WsTestClient c : List.of(bob, carol, dave)) {
+        for (WsClient c : List.of(bob, carol, dave)) {
             assertEquals(Json.createObjectBuilder().add("type", "awareness").add("clientID", "alice")
                     .add("state", JsonValue.NULL).build(), c.nextStrict("awareness"));
         }
 
         // dave's connection just drops (no close frame)
         dave.abort();
-        for (WsTestClient c : List.of(bob, carol)) {
+        for (WsClient c : List.of(bob, carol)) {
             JsonObject removal = c.nextStrict("awareness");
             assertEquals("dave", removal.getString("clientID"));
             assertEquals(JsonValue.NULL, removal.get("state"));
@@ -288,7 +290,7 @@ class JsonProtocolIT {
         carol.nextStrict("awareness");
         bob.send("{\"type\":\"awareness\",\"state\":null}");
         assertEquals(JsonValue.NULL, carol.nextStrict("awareness").get("state"));
-        WsTestClient erin = join(doc, "erin");
+        WsClient erin = join(doc, "erin");
         erin.send("{\"type\":\"sync\"}");
         assertEquals("synced", erin.next().getString("type"), "no awareness states left to send");
     }
@@ -298,9 +300,9 @@ class JsonProtocolIT {
     @Test
     void applicationMessagesReachOthersOrOneClient() throws Exception {
         String doc = newDoc();
-        WsTestClient alice = join(doc, "alice");
-        WsTestClient bob = join(doc, "bob");
-        WsTestClient carol = join(doc, "carol");
+        WsClient alice = join(doc, "alice");
+        WsClient bob = join(doc, "bob");
+        WsClient carol = join(doc, "carol");
         alice.send("{\"type\":\"message\",\"messageType\":\"chat\",\"payload\":{\"text\":\"hi\"}}");
         JsonObject expected = Json.createObjectBuilder().add("type", "message")
                 .add("from", Json.createObjectBuilder().add("type", "client").add("id", "alice"))
@@ -320,8 +322,8 @@ class JsonProtocolIT {
     @Test
     void everyBadInputIsAnsweredWithAnErrorAndTheConnectionStaysUsable() throws Exception {
         String doc = newDoc();
-        WsTestClient alice = join(doc, "alice");
-        WsTestClient bob = join(doc, "bob");
+        WsClient alice = join(doc, "alice");
+        WsClient bob = join(doc, "bob");
         String s = step(1);
         List<List<String>> cases = List.of(
                 List.of("not json", "invalid-json"),
@@ -376,26 +378,26 @@ class JsonProtocolIT {
     @Test
     void aMessageOverTheSizeLimitClosesWith1009() throws Exception {
         String doc = newDoc();
-        WsTestClient watcher = join(doc, "watcher");
+        WsClient watcher = join(doc, "watcher");
 
         // just under the limit is fine
-        WsTestClient fits = join(doc, "fits");
+        WsClient fits = join(doc, "fits");
         String payload = "x".repeat(TestServer.MAX_MESSAGE_BYTES - 100);
         fits.send("{\"type\":\"message\",\"payload\":\"" + payload + "\"}");
         assertEquals(payload, watcher.nextStrict("message").getString("payload"));
         fits.roundTrip();
 
-        WsTestClient big = join(doc, "big");
+        WsClient big = join(doc, "big");
         big.send("{\"type\":\"message\",\"payload\":\"" + "y".repeat(TestServer.MAX_MESSAGE_BYTES) + "\"}");
         assertEquals(1009, big.awaitClose().code());
 
-        WsTestClient fragmented = join(doc, "fragmented");
+        WsClient fragmented = join(doc, "fragmented");
         String part = "z".repeat(TestServer.MAX_MESSAGE_BYTES / 3);
         fragmented.sendFragmented("{\"type\":\"message\",\"payload\":\"", part, part, part, part, "\"}");
         assertEquals(1009, fragmented.awaitClose().code());
 
         // under the limit in characters, over it in UTF-8 bytes
-        WsTestClient wide = join(doc, "wide");
+        WsClient wide = join(doc, "wide");
         wide.send("{\"type\":\"message\",\"payload\":\"" + "€".repeat(TestServer.MAX_MESSAGE_BYTES / 2) + "\"}");
         assertEquals(1009, wide.awaitClose().code());
 
@@ -431,9 +433,9 @@ class JsonProtocolIT {
     @Test
     void adminCountsFollowConnectionsAndDropWhenTheyCloseOrDrop() throws Exception {
         String doc = newDoc();
-        WsTestClient alice = join(doc, "alice");
-        WsTestClient bob = join(doc, "bob");
-        WsTestClient carol = join(doc, "carol");
+        WsClient alice = join(doc, "alice");
+        WsClient bob = join(doc, "bob");
+        WsClient carol = join(doc, "carol");
         alice.send("{\"type\":\"steps\",\"version\":0,\"steps\":[" + step(1) + "," + step(2) + "]}");
         alice.nextStrict("steps");
 
@@ -507,8 +509,8 @@ class JsonProtocolIT {
 
         String doc = newDoc();
         int before = connectionsNow();
-        WsTestClient a = join(doc, "a");
-        WsTestClient b = join(doc, "b");
+        WsClient a = join(doc, "a");
+        WsClient b = join(doc, "b");
         Await.until("health to count the new connections", () -> connectionsNow() >= before + 2);
         JsonObject during = (JsonObject) server.get("/health", null).body();
         assertTrue(during.getInt("documents") >= 1, "the room is in memory");
@@ -524,14 +526,14 @@ class JsonProtocolIT {
     @Test
     void idleRoomsAreUnloadedAndComeBackFromTheDatabase() throws Exception {
         String doc = newDoc();
-        WsTestClient a = join(doc, "a");
+        WsClient a = join(doc, "a");
         a.send("{\"type\":\"steps\",\"version\":0,\"steps\":[" + step(1) + "]}");
         a.nextStrict("steps");
         a.closeNormally();
         // COLLAB_ROOM_IDLE_UNLOAD_MS is 200 here; the room count in /health drops once it is gone
         Await.value("the document to be unloaded", Duration.ofSeconds(10),
                 () -> ((JsonObject) server.get("/health", null).body()).getInt("documents"), n -> n == 0);
-        WsTestClient b = connect(doc, "b");
+        WsClient b = connect(doc, "b");
         assertEquals(1, b.nextStrict("connected").getInt("version"));
     }
 }

@@ -1,5 +1,7 @@
 package dev.collab.it;
 
+import dev.collab.testing.TestServer;
+import dev.collab.testing.WsClient;
 import dev.collab.testing.YTestUpdates;
 import jakarta.json.Json;
 import jakarta.json.JsonArray;
@@ -46,7 +48,7 @@ class OpenApiContractIT {
         spec = new Yaml().load(Files.readString(Path.of("docs/openapi.yaml")));
         assertEquals(204, server.request("POST", "/documents/api-yjs/updates", ADMIN,
                 YTestUpdates.insertText(4, "t", "hi")).status());
-        try (WsTestClient c = server.connect("api-steps", "author")) {
+        try (WsClient c = server.connect("api-steps", "author")) {
             c.nextStrict("connected");
             c.send("{\"type\":\"steps\",\"version\":0,\"steps\":[{\"stepType\":\"replace\",\"from\":0,\"to\":0}]}");
             c.next("steps");

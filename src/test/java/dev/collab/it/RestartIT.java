@@ -1,5 +1,7 @@
 package dev.collab.it;
 
+import dev.collab.testing.TestServer;
+import dev.collab.testing.WsClient;
 import dev.collab.testing.YTestUpdates;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
@@ -28,8 +30,8 @@ class RestartIT {
         String doc = "restart-doc";
         String yjsDoc = "restart-yjs-doc";      // a document holds steps or Yjs updates, never both
 
-        try (TestServer first = TestServer.start(db); WsTestClient alice = first.connect(doc, "alice");
-             WsTestClient bob = first.connect(doc, "bob"); WsTestClient yjsWriter = first.connect(yjsDoc, "yw")) {
+        try (TestServer first = TestServer.start(db); WsClient alice = first.connect(doc, "alice");
+             WsClient bob = first.connect(doc, "bob"); WsClient yjsWriter = first.connect(yjsDoc, "yw")) {
             alice.nextStrict("connected");
             bob.nextStrict("connected");
             yjsWriter.nextStrict("connected");
@@ -47,8 +49,8 @@ class RestartIT {
             assertEquals(1012, yjsWriter.awaitClose().code());
         }
 
-        try (TestServer second = TestServer.start(db); WsTestClient carol = second.connect(doc, "carol");
-             WsTestClient dave = second.connect(yjsDoc, "dave")) {
+        try (TestServer second = TestServer.start(db); WsClient carol = second.connect(doc, "carol");
+             WsClient dave = second.connect(yjsDoc, "dave")) {
             dave.nextStrict("connected");
             dave.send("{\"type\":\"sync\"}");
             assertEquals(Base64.getEncoder().encodeToString(update), dave.nextStrict("update").getString("update"));

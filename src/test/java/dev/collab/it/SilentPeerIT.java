@@ -1,5 +1,7 @@
 package dev.collab.it;
 
+import dev.collab.testing.TestServer;
+import dev.collab.testing.WsClient;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonValue;
 import org.junit.jupiter.api.Test;
@@ -29,7 +31,7 @@ class SilentPeerIT {
     @Test
     void aPeerThatStopsAnsweringPingsIsDropped() throws Exception {
         try (TestServer server = TestServer.start(dir.resolve("silent.db"), Map.of("COLLAB_PING_INTERVAL_SECONDS", "1"));
-             WsTestClient watcher = server.connect("silent-doc", "watcher");
+             WsClient watcher = server.connect("silent-doc", "watcher");
              Socket silent = new Socket("127.0.0.1", server.port())) {
             watcher.nextStrict("connected");
 

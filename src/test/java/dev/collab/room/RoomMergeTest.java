@@ -62,7 +62,7 @@ class RoomMergeTest {
     }
 
     private static <T> T get(CompletableFuture<T> f) throws Exception {
-        return f.get(10, TimeUnit.SECONDS);
+        return dev.collab.testing.Await.result(f);
     }
 
     @Test

@@ -19,7 +19,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RoomTest {
@@ -72,11 +70,11 @@ class RoomTest {
     }
 
     private static <T> T get(CompletableFuture<T> f) throws Exception {
-        return f.get(5, TimeUnit.SECONDS);
+        return dev.collab.testing.Await.result(f);
     }
 
     private static Throwable failure(CompletableFuture<?> f) {
-        return assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS)).getCause();
+        return dev.collab.testing.Await.failure(f);
     }
 
     private static Room.Joined join(Room room, Peer peer) throws Exception {

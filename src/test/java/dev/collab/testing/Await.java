@@ -2,14 +2,34 @@ package dev.collab.testing;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 
-/** Polls a condition until it holds or a deadline passes (for state that offers no event to wait on). */
+/**
+ * Waiting with a deadline, the one place tests wait: for a future ({@link #result}, {@link #failure}), or polling a
+ * condition until it holds (for state that offers no event to wait on: {@link #until}, {@link #value}).
+ */
 public final class Await {
     public static final Duration DEFAULT = Duration.ofSeconds(10);
+    /** How long a future may take (a loaded machine, a PostgreSQL commit) before the test fails. */
+    public static final Duration FUTURE = Duration.ofSeconds(30);
 
     private Await() {
+    }
+
+    /** The future's value, as {@code get} gives it (a failure is an ExecutionException), within {@link #FUTURE}. */
+    public static <T> T result(CompletableFuture<T> future) throws Exception {
+        return future.get(FUTURE.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The failure the future completes with (its cause); fails the test if it succeeds or takes too long. */
+    public static Throwable failure(CompletableFuture<?> future) {
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                () -> future.get(FUTURE.toMillis(), TimeUnit.MILLISECONDS));
+        return e.getCause();
     }
 
     public static void until(String what, Callable<Boolean> condition) {

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.collab.Main;
-import dev.collab.config.Settings;
+import dev.collab.testing.TestServer;
 import dev.collab.testing.Await;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,23 +35,21 @@ class Rfc6455FrameIT {
 
     @TempDir
     static Path dir;
-    private static Main.CollabServer server;
+    private static TestServer server;
 
     @BeforeAll
     static void start() {
         Map<String, String> env = new HashMap<>();
-        env.put("SERVER_PORT", "0");
-        env.put("SERVER_HOST", "127.0.0.1");
         env.put("COLLAB_DB_PATH", dir.resolve("collab.db").toString());
         env.put("COLLAB_WEB_DIR", dir.resolve("no-web").toString());
         env.put("COLLAB_MAX_MESSAGE_BYTES", Integer.toString(MAX_MESSAGE));
         env.put("COLLAB_OUTBOUND_QUEUE_BYTES", Integer.toString(4 * MAX_MESSAGE));
-        server = Main.CollabServer.start(Settings.load(env));
+        server = TestServer.startWith(env);
     }
 
     @AfterAll
     static void stop() {
-        server.stop();
+        server.close();
     }
 
     private static FrameClient open() throws Exception {
@@ -363,11 +360,11 @@ class Rfc6455FrameIT {
 
     @Test
     void aClientThatDropsIsGoneAtOnce() throws Exception {
-        int before = server.connections().openConnections();
+        int before = server.server().connections().openConnections();
         FrameClient c = open();
-        Await.until("the connection is registered", () -> server.connections().openConnections() > before);
+        Await.until("the connection is registered", () -> server.server().connections().openConnections() > before);
         c.close();          // no close frame: the TCP connection just ends
-        Await.until("the dropped connection is cleaned up", () -> server.connections().openConnections() == before);
+        Await.until("the dropped connection is cleaned up", () -> server.server().connections().openConnections() == before);
     }
 
     @Test

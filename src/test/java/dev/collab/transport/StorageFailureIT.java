@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.collab.Main;
-import dev.collab.config.Settings;
+import dev.collab.testing.TestServer;
+import dev.collab.testing.WsClient;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec;
 import dev.collab.protocol.ywebsocket.YWebsocketCodec;
 import dev.collab.testing.YTestUpdates;
@@ -18,7 +18,6 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonReader;
 import java.io.StringReader;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -54,43 +53,40 @@ class StorageFailureIT {
     @TempDir
     Path dir;
     private Path db;
-    private Main.CollabServer server;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    private final List<RawWs> clients = new ArrayList<>();
+    private TestServer server;
+    private final List<WsClient> clients = new ArrayList<>();
 
     @BeforeEach
     void start() {
         db = dir.resolve("collab.db");
         Map<String, String> env = new HashMap<>();
-        env.put("SERVER_PORT", "0");
-        env.put("SERVER_HOST", "127.0.0.1");
         env.put("COLLAB_DB_PATH", db.toString());
         env.put("COLLAB_ADMIN_TOKEN", ADMIN);
         env.put("COLLAB_WEB_DIR", dir.resolve("no-web").toString());
-        server = Main.CollabServer.start(Settings.load(env));
+        server = TestServer.startWith(env);
     }
 
     @AfterEach
     void stop() {
-        clients.forEach(RawWs::close);
+        clients.forEach(WsClient::close);
         if (server != null) {
-            server.stop();
+            server.close();
         }
     }
 
-    private RawWs connect(String name, String pathAndQuery) throws Exception {
-        RawWs c = RawWs.connect(http, name, URI.create("ws://127.0.0.1:" + server.port() + pathAndQuery));
+    private WsClient connect(String name, String pathAndQuery) throws Exception {
+        WsClient c = server.connectTo(name, pathAndQuery);
         clients.add(c);
         return c;
     }
 
-    private RawWs json(String clientId) throws Exception {
+    private WsClient json(String clientId) throws Exception {
         return json(DOC, clientId);
     }
 
-    private RawWs json(String documentId, String clientId) throws Exception {
-        RawWs c = connect("json " + clientId, "/ws/fabric?documentId=" + documentId + "&clientID=" + clientId);
-        assertEquals("connected", type(c.next()));
+    private WsClient json(String documentId, String clientId) throws Exception {
+        WsClient c = connect("json " + clientId, "/ws/fabric?documentId=" + documentId + "&clientID=" + clientId);
+        assertEquals("connected", type(c.nextMessage()));
         return c;
     }
 
@@ -119,7 +115,7 @@ class StorageFailureIT {
     }
 
     /** Messages {@code to} received before the barrier message {@code from} sent after everything else. */
-    private static List<Object> untilBarrier(RawWs from, RawWs to, String tag) throws Exception {
+    private static List<Object> untilBarrier(WsClient from, WsClient to, String tag) throws Exception {
         from.sendText("{\"type\":\"message\",\"payload\":\"" + tag + "\"}");
         List<Object> got = to.until(m -> isType(m, "message") && parse(m).getString("payload").equals(tag),
                 "barrier " + tag);
@@ -160,7 +156,7 @@ class StorageFailureIT {
     }
 
     private byte[] storedState() throws Exception {
-        HttpResponse<byte[]> res = http.send(HttpRequest.newBuilder(
+        HttpResponse<byte[]> res = server.http.send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + server.port() + "/documents/" + DOC + "/yjs"))
                 .header("Authorization", "Bearer " + ADMIN).timeout(Duration.ofSeconds(15)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
@@ -180,10 +176,10 @@ class StorageFailureIT {
 
     @Test
     void failedWritesAreReportedNotAcknowledgedNotRelayedAndReadsKeepWorking() throws Exception {
-        RawWs writer = json("writer");
-        RawWs reader = json("reader");
-        RawWs stepsWriter = json(STEPS_DOC, "steps-writer");
-        RawWs stepsReader = json(STEPS_DOC, "steps-reader");
+        WsClient writer = json("writer");
+        WsClient reader = json("reader");
+        WsClient stepsWriter = json(STEPS_DOC, "steps-writer");
+        WsClient stepsReader = json(STEPS_DOC, "steps-reader");
         byte[] first = YTestUpdates.insertText(1, "t", "before");
         writer.sendText(updateMessage(first, 1));
         assertEquals(1, parse(writer.until(m -> isType(m, "ack"), "ack 1").getLast()).getInt("id"));
@@ -209,10 +205,10 @@ class StorageFailureIT {
         assertFalse(stepsAnswer.stream().anyMatch(m -> isType(m, "steps")), "no steps echo: " + stepsAnswer);
         List<Object> seen = untilBarrier(writer, reader, "after-json-failures");
         assertTrue(seen.stream().noneMatch(m -> isType(m, "update")),
-                "nothing of the failed writes was relayed: " + RawWs.describe(seen));
+                "nothing of the failed writes was relayed: " + WsClient.describe(seen));
         List<Object> seenSteps = untilBarrier(stepsWriter, stepsReader, "after-json-step-failures");
         assertTrue(seenSteps.stream().noneMatch(m -> isType(m, "steps")),
-                "nothing of the failed steps was relayed: " + RawWs.describe(seenSteps));
+                "nothing of the failed steps was relayed: " + WsClient.describe(seenSteps));
 
         // reads keep working: a sync answers the stored state and version
         stepsWriter.sendText("{\"type\":\"sync\",\"version\":0}");
@@ -226,7 +222,7 @@ class StorageFailureIT {
         assertArrayEquals(YUpdates.stateVector(first), YUpdates.stateVector(storedState()));
 
         // y-websocket: a new client still syncs; its update fails and the connection closes with 1011
-        RawWs yws = connect("y-websocket", "/yjs/" + DOC);
+        WsClient yws = connect("y-websocket", "/yjs/" + DOC);
         yws.sendBinary(YWebsocketCodec.syncStep1(new byte[] {0}));
         List<Object> ywsSync = yws.until(m -> m instanceof byte[] b
                 && YWebsocketCodec.decode(b) instanceof YWebsocketCodec.SyncStep2, "sync step 2");
@@ -236,7 +232,7 @@ class StorageFailureIT {
         assertEquals(1011, yws.awaitClose().code(), "y-websocket has no error message: the socket closes");
 
         // Hocuspocus: authenticated and synced, the update answered with SyncStatus(false)
-        RawWs hocus = connect("hocuspocus", "/hocuspocus");
+        WsClient hocus = connect("hocuspocus", "/hocuspocus");
         hocus.sendBinary(hocuspocusAuth(DOC));
         hocus.sendBinary(HocuspocusCodec.syncStep1(DOC, new byte[] {0}));
         List<Object> hpSync = hocus.until(m -> m instanceof byte[] && hp(m) instanceof HocuspocusCodec.SyncStep2,
@@ -249,10 +245,10 @@ class StorageFailureIT {
 
         seen = untilBarrier(writer, reader, "after-binary-failures");
         assertTrue(seen.stream().noneMatch(m -> isType(m, "update")),
-                "nothing of the failed binary writes was relayed: " + RawWs.describe(seen));
+                "nothing of the failed binary writes was relayed: " + WsClient.describe(seen));
         assertEquals(1, rows("yjs_updates"), "no failed update was stored");
         assertEquals(1, rows("pm_steps"), "no failed step was stored");
-        HttpResponse<String> health = http.send(HttpRequest.newBuilder(
+        HttpResponse<String> health = server.http.send(HttpRequest.newBuilder(
                 URI.create("http://127.0.0.1:" + server.port() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, health.statusCode(), "the server keeps serving: " + health.body());
 

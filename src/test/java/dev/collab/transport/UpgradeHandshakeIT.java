@@ -3,8 +3,7 @@ package dev.collab.transport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.collab.Main;
-import dev.collab.config.Settings;
+import dev.collab.testing.TestServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,23 +16,21 @@ import java.util.Map;
 class UpgradeHandshakeIT {
     @TempDir
     Path dir;
-    private Main.CollabServer server;
+    private TestServer server;
 
     private int start(Map<String, String> overrides) {
         Map<String, String> env = new HashMap<>();
-        env.put("SERVER_PORT", "0");
-        env.put("SERVER_HOST", "127.0.0.1");
         env.put("COLLAB_DB_PATH", dir.resolve("collab.db").toString());
         env.put("COLLAB_WEB_DIR", dir.resolve("no-web").toString());
         env.putAll(overrides);
-        server = Main.CollabServer.start(Settings.load(env));
+        server = TestServer.startWith(env);
         return server.port();
     }
 
     @AfterEach
     void stop() {
         if (server != null) {
-            server.stop();
+            server.close();
         }
     }
 

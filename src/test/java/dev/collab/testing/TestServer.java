@@ -1,4 +1,4 @@
-package dev.collab.it;
+package dev.collab.testing;
 
 import dev.collab.Main;
 import dev.collab.config.ClusterSettings;
@@ -18,12 +18,16 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
-/** The real server on a free port with its own database file, plus an HTTP client to talk to it. */
-final class TestServer implements AutoCloseable {
-    static final String ADMIN_TOKEN = "secret";
-    static final int MAX_MESSAGE_BYTES = 4096;
+/**
+ * The real server on a free loopback port with its own database file, plus an HTTP client and WebSocket clients
+ * ({@link WsClient}) to talk to it. {@link #start(Path, Map)} adds the integration tests' defaults (an admin token,
+ * small messages, quick unloads); {@link #startWith(Map)} only the port and host.
+ */
+public final class TestServer implements AutoCloseable {
+    public static final String ADMIN_TOKEN = "secret";
+    public static final int MAX_MESSAGE_BYTES = 4096;
 
-    final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Main.CollabServer server;
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -31,41 +35,59 @@ final class TestServer implements AutoCloseable {
         this.server = server;
     }
 
-    static TestServer start(Path db) {
+    public static TestServer start(Path db) {
         return start(db, Map.of());
     }
 
     /** Starts with the test defaults overridden by {@code overrides} (environment variable names). */
-    static TestServer start(Path db, Map<String, String> overrides) {
+    public static TestServer start(Path db, Map<String, String> overrides) {
         Map<String, String> env = new HashMap<>();
-        env.put("SERVER_PORT", "0");
-        env.put("SERVER_HOST", "127.0.0.1");
         env.put("COLLAB_DB_PATH", db.toString());
         env.put("COLLAB_ADMIN_TOKEN", ADMIN_TOKEN);
         env.put("COLLAB_MAX_MESSAGE_BYTES", Integer.toString(MAX_MESSAGE_BYTES));
         env.put("COLLAB_ROOM_IDLE_UNLOAD_MS", "200");
         env.putAll(overrides);
+        return startWith(env);
+    }
+
+    /** Starts with exactly {@code environment} (variable names) on a free port of 127.0.0.1. */
+    public static TestServer startWith(Map<String, String> environment) {
+        Map<String, String> env = new HashMap<>();
+        env.put("SERVER_PORT", "0");
+        env.put("SERVER_HOST", "127.0.0.1");
+        env.putAll(environment);
         return new TestServer(Main.CollabServer.start(Settings.load(env), ClusterSettings.load(env),
                 IntegrationSettings.load(env)));
     }
 
-    int port() {
+    public int port() {
         return server.port();
     }
 
-    WsTestClient connect(String documentId, String clientId) throws Exception {
-        return WsTestClient.connect(http, WsTestClient.uri(port(), documentId, clientId));
+    /** The running server itself (its connections, rooms and store). */
+    public Main.CollabServer server() {
+        return server;
+    }
+
+    /** A JSON-protocol client on /ws/fabric (either id may be null: left out of the query). */
+    public WsClient connect(String documentId, String clientId) throws Exception {
+        return WsClient.connect(http, WsClient.jsonUri(port(), documentId, clientId));
+    }
+
+    /** A WebSocket client on any path (and query) of this server. */
+    public WsClient connectTo(String name, String pathAndQuery) throws Exception {
+        return WsClient.connect(http, name, URI.create("ws://127.0.0.1:" + port() + pathAndQuery));
     }
 
     /** A response: status, body parsed when it is JSON (else null), and the raw response. */
-    record Reply(int status, JsonStructure body, HttpResponse<String> raw) {
+    public record Reply(int status, JsonStructure body, HttpResponse<String> raw) {
         @Override
         public String toString() {
             return status + " " + raw.headers().firstValue("content-type").orElse("?") + " " + raw.body();
         }
     }
 
-    Reply get(String path, String authorization) throws Exception {
+    public Reply get(String path, String authorization) throws Exception {
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
                 .timeout(Duration.ofSeconds(5)).GET();
         if (authorization != null) {
@@ -75,7 +97,7 @@ final class TestServer implements AutoCloseable {
     }
 
     /** Any method, with an optional binary body; {@code authorization} null sends none. */
-    Reply request(String method, String path, String authorization, byte[] body) throws Exception {
+    public Reply request(String method, String path, String authorization, byte[] body) throws Exception {
         HttpRequest.Builder req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
                 .timeout(Duration.ofSeconds(10))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -100,7 +122,7 @@ final class TestServer implements AutoCloseable {
         return new Reply(res.statusCode(), body, res);
     }
 
-    Reply admin(String path) throws Exception {
+    public Reply admin(String path) throws Exception {
         return get(path, "Bearer " + ADMIN_TOKEN);
     }
 
