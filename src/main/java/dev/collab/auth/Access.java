@@ -27,9 +27,4 @@ public record Access(boolean granted, boolean canWrite, String userId, int statu
     public Access expiringAt(java.time.Instant expiry) {
         return new Access(granted, canWrite, userId, status, reason, expiry);
     }
-
-    /** The scope name the Hocuspocus provider expects. */
-    public String hocuspocusScope() {
-        return canWrite ? "read-write" : "readonly";
-    }
 }

@@ -4,7 +4,6 @@ import dev.collab.store.Store;
 import dev.collab.yjs.YUpdates;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -161,10 +160,6 @@ public final class Rooms implements AutoCloseable {
     /** The room of a document if it is in memory (for admin reads and broadcasts to live rooms). */
     public Room find(String documentId) {
         return rooms.get(documentId);
-    }
-
-    public Collection<Room> all() {
-        return new ArrayList<>(rooms.values());
     }
 
     public int size() {

@@ -61,10 +61,6 @@ public final class AllowedOrigins {
         return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (defaultPort ? "" : ":" + port);
     }
 
-    public boolean allowsAny() {
-        return origins.isEmpty();
-    }
-
     /** Whether an upgrade with this {@code Origin} header may proceed (no header: not a browser, allowed). */
     public boolean allows(String originHeader) {
         if (originHeader == null || origins.isEmpty()) {

@@ -22,7 +22,6 @@ public final class ConnectionManager implements AutoCloseable {
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final Map<String, LongAdder> openByProtocol = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> openByAddress = new ConcurrentHashMap<>();
-    private final LongAdder slowConsumers = new LongAdder();
     private final ScheduledExecutorService timer;
     private final TransportLimits limits;
     private final TransportEvents events;
@@ -102,10 +101,7 @@ public final class ConnectionManager implements AutoCloseable {
                 limits.trustedProxies());
         Connection[] holder = new Connection[1];
         Connection c = new Connection(protocol, address, limits.maxQueuedBytes(),
-                () -> unregister(holder[0]), () -> {
-                    slowConsumers.increment();
-                    events.slowConsumer(protocol);
-                }, events, factory);
+                () -> unregister(holder[0]), () -> events.slowConsumer(protocol), events, factory);
         holder[0] = c;
         open.add(c);
         openByProtocol.computeIfAbsent(protocol, p -> new LongAdder()).increment();
@@ -167,10 +163,6 @@ public final class ConnectionManager implements AutoCloseable {
         Map<String, Long> out = new TreeMap<>();
         openByProtocol.forEach((k, v) -> out.put(k, v.sum()));
         return out;
-    }
-
-    public long slowConsumersClosed() {
-        return slowConsumers.sum();
     }
 
     /**

@@ -102,7 +102,6 @@ class JwtAccessPolicyTest {
         assertTrue(a.canWrite());
         assertEquals("alice", a.userId());
         assertEquals(200, a.status());
-        assertEquals("read-write", a.hocuspocusScope());
     }
 
     @Test
@@ -111,7 +110,6 @@ class JwtAccessPolicyTest {
         assertTrue(a.granted());
         assertFalse(a.canWrite());
         assertEquals("alice", a.userId());
-        assertEquals("readonly", a.hocuspocusScope(), "the scope string the Hocuspocus provider expects");
     }
 
     @Test

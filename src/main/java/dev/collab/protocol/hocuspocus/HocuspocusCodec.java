@@ -77,7 +77,7 @@ import java.util.List;
  *     ({@code synced = false}, remote awareness removed, {@code disconnect}/{@code close} events with the code) and
  *     reconnects after 1 s (with backoff while a connection never got its first frame) unless {@code disconnect()}
  *     or {@code destroy()} was called. The codes of {@code @hocuspocus/common} are 1009 Message Too Big, 4205 Reset
- *     Connection, 4401 Unauthorized, 4403 Forbidden, 4408 Connection Timeout (constants below).</li>
+ *     Connection, 4401 Unauthorized, 4403 Forbidden, 4408 Connection Timeout.</li>
  * <li>With {@code sessionAwareness: true} the name field is {@code documentName + "\0" + sessionId}; the provider
  *     routes incoming frames by exact match of that string, so replies must carry the name exactly as received
  *     ({@link #documentNameOf(String)} gives the document part).</li>
@@ -107,12 +107,8 @@ public final class HocuspocusCodec {
     public static final int AUTH_PERMISSION_DENIED = 1;
     public static final int AUTH_AUTHENTICATED = 2;
 
-    /** WebSocket close codes of {@code @hocuspocus/common} (informational for the 4.x provider). */
-    public static final int CLOSE_MESSAGE_TOO_BIG = 1009;
-    public static final int CLOSE_RESET_CONNECTION = 4205;
+    /** The close code of {@code @hocuspocus/common} this server sends (the 4.x provider does not inspect codes). */
     public static final int CLOSE_UNAUTHORIZED = 4401;
-    public static final int CLOSE_FORBIDDEN = 4403;
-    public static final int CLOSE_CONNECTION_TIMEOUT = 4408;
 
     /** Separator of a session-aware routing key: {@code documentName + "\0" + sessionId}. */
     public static final char ROUTING_KEY_SEPARATOR = '\0';
