@@ -1,5 +1,8 @@
 package dev.collab.protocol;
 
+import dev.collab.room.RoomEvent;
+import dev.collab.room.YjsSnapshot;
+
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.function.BiFunction;
@@ -13,6 +16,41 @@ public final class EncodedParts<T> implements Iterator<T> {
     private final Iterator<byte[]> parts;
     private final BiFunction<byte[], Boolean, T> encode;
     private T next;
+
+    /** The slot for an encoding that is this peer's own (a Hocuspocus routing key differs per socket). */
+    public static final int UNSHARED = -1;
+
+    /**
+     * A sync step 2 for sending: the encoding shared by every joiner of the room's current state that has nothing
+     * yet ({@link RoomEvent.SyncStep2#shared}: encoded once per protocol {@code slot}, by the first connection to
+     * get to it, and the same arrays queued on every connection), or this peer's own answer, encoded as it is sent.
+     */
+    public static <T> Iterator<T> of(RoomEvent.SyncStep2 step2, int slot, BiFunction<byte[], Boolean, T> encode) {
+        YjsSnapshot.SharedAnswer shared = slot == UNSHARED ? null : step2.shared();
+        if (shared == null) {
+            return new EncodedParts<>(step2.parts(), encode);
+        }
+        return new Iterator<>() {
+            private Iterator<T> encoded;
+
+            private Iterator<T> encoded() {
+                if (encoded == null) {
+                    encoded = shared.encoded(slot, encode).iterator();     // on the connection's writer, not the room
+                }
+                return encoded;
+            }
+
+            @Override
+            public boolean hasNext() {
+                return encoded().hasNext();
+            }
+
+            @Override
+            public T next() {
+                return encoded().next();
+            }
+        };
+    }
 
     /** {@code encode(part, isLast)} frames one part, or returns null to leave it out. */
     public EncodedParts(Iterator<byte[]> parts, BiFunction<byte[], Boolean, T> encode) {

@@ -81,6 +81,14 @@ public sealed interface RoomEvent {
         public java.util.Iterator<byte[]> parts() {
             return snapshot.missingParts(stateVector);
         }
+
+        /**
+         * The answer shared by every joiner of this state that has nothing yet (encode it once per protocol and
+         * send the same bytes to all of them), or null when this peer's answer is its own.
+         */
+        public YjsSnapshot.SharedAnswer shared() {
+            return snapshot.sharedAnswer(stateVector);
+        }
     }
 
     /** End of a JSON catch-up: the peer now has everything up to step {@code version}. */

@@ -15,6 +15,12 @@ import java.util.NoSuchElementException;
 public final class YjsSnapshot {
     /** Parts of a large state are cut at about this size: several fit in any outbound queue, each is one message. */
     public static final int PART_BYTES = 4 << 20;
+    /**
+     * States up to this size are answered to joiners that have nothing (an empty state vector: every fresh client)
+     * from one encoding per protocol, shared by all of them while the state is current; larger ones are cut and
+     * encoded per joiner as its connection drains, so the room never holds a second copy of a large document.
+     */
+    public static final long SHARED_ANSWER_BYTES = 16L << 20;
 
     static final YjsSnapshot EMPTY = new YjsSnapshot(YUpdates.EMPTY_UPDATE, List.of());
 
@@ -22,6 +28,7 @@ public final class YjsSnapshot {
     private final List<byte[]> unmerged;
     private final long bytes;
     private volatile byte[] whole;      // merged and pending together, computed by the first reader that needs it
+    private volatile SharedAnswer sharedAnswer;
 
     YjsSnapshot(byte[] merged, List<byte[]> unmerged) {
         this.merged = merged;
@@ -45,6 +52,59 @@ public final class YjsSnapshot {
     }
 
     /**
+     * The answer every joiner with an empty state vector shares (see {@link #SHARED_ANSWER_BYTES}), or null when
+     * this one is answered on its own (it has some of the document, or the document is larger).
+     */
+    SharedAnswer sharedAnswer(byte[] stateVector) {
+        if (bytes > SHARED_ANSWER_BYTES || !isEmpty(stateVector)) {
+            return null;
+        }
+        SharedAnswer s = sharedAnswer;
+        if (s == null) {
+            synchronized (this) {
+                s = sharedAnswer;
+                if (s == null) {
+                    s = new SharedAnswer(this);
+                    sharedAnswer = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    /**
+     * One encoding per protocol slot of this snapshot's whole state as parts, computed by the first joiner's
+     * connection that needs it (off the room) while the others wait for it, then shared by reference.
+     */
+    public static final class SharedAnswer {
+        private final YjsSnapshot snapshot;
+        private final Object[] slots = new Object[4];
+
+        private SharedAnswer(YjsSnapshot snapshot) {
+            this.snapshot = snapshot;
+        }
+
+        /** The parts encoded with {@code encode(part, isLast)} (null results left out), once per slot. */
+        @SuppressWarnings("unchecked")
+        public synchronized <T> List<T> encoded(int slot, java.util.function.BiFunction<byte[], Boolean, T> encode) {
+            Object v = slots[slot];
+            if (v == null) {
+                List<T> out = new ArrayList<>();
+                Iterator<byte[]> parts = snapshot.missingParts(null);
+                while (parts.hasNext()) {
+                    T t = encode.apply(parts.next(), !parts.hasNext());
+                    if (t != null) {
+                        out.add(t);
+                    }
+                }
+                v = List.copyOf(out);
+                slots[slot] = v;
+            }
+            return (List<T>) v;
+        }
+    }
+
+    /**
      * What {@code stateVector} lacks as a sequence of updates that applied in order give the same document, each of
      * about {@link #PART_BYTES} (at least one, possibly empty). A state of up to that size is one part equal to
      * {@link #missing}; a larger one is the merged state's diff in parts, then the pending updates merged, so
@@ -54,7 +114,7 @@ public final class YjsSnapshot {
         if (bytes <= PART_BYTES) {
             return List.of(missing(stateVector)).iterator();
         }
-        boolean everything = isEmpty(stateVector) || YUpdates.decodeStateVector(stateVector).isEmpty();
+        boolean everything = isEmpty(stateVector);
         return new Iterator<>() {
             private Iterator<byte[]> current;
             private boolean pendingDone = unmerged.isEmpty();
@@ -99,7 +159,10 @@ public final class YjsSnapshot {
         return all;
     }
 
-    private static boolean isEmpty(byte[] stateVector) {
-        return stateVector == null || stateVector.length == 0;
+    /** No state vector, or one that names no client (a fresh Y.Doc's is the single byte 0). */
+    static boolean isEmpty(byte[] stateVector) {
+        return stateVector == null || stateVector.length == 0
+                || (stateVector.length == 1 && stateVector[0] == 0)
+                || (stateVector.length < 16 && YUpdates.decodeStateVector(stateVector).isEmpty());
     }
 }

@@ -347,7 +347,7 @@ final class HocuspocusSession implements ProtocolHandler {
                         : HocuspocusCodec.awareness(name, YjsPeers.toWire(awareness.entries())));
                 case RoomEvent.SyncStep1 step1 ->
                         connection.sendBinary(HocuspocusCodec.syncStep1(name, step1.stateVector()));
-                case RoomEvent.SyncStep2 step2 -> connection.sendParts(new EncodedParts<>(step2.parts(),
+                case RoomEvent.SyncStep2 step2 -> connection.sendParts(EncodedParts.of(step2, plainName ? SLOT : EncodedParts.UNSHARED,
                         (part, last) -> last ? HocuspocusCodec.syncStep2(name, part) : HocuspocusCodec.update(name, part)),
                         step2.snapshot().bytes());
                 case RoomEvent.Message message -> connection.sendBinary(HocuspocusCodec.stateless(name,

@@ -258,7 +258,7 @@ final class JsonSession implements ProtocolHandler, Peer {
                     .field("documentId", documentId).field("version", synced.version()).end());
             case RoomEvent.Message message -> connection.sendText(message.encoded(SLOT, () -> JsonOut.message(message)));
             case RoomEvent.SyncStep1 ignored -> { }
-            case RoomEvent.SyncStep2 step2 -> connection.sendParts(new EncodedParts<>(step2.parts(),
+            case RoomEvent.SyncStep2 step2 -> connection.sendParts(EncodedParts.of(step2, SLOT,
                     (part, last) -> YUpdates.isEmpty(part) ? null : JsonOut.object().field("type", "update")
                             .field("update", Base64.getEncoder().encodeToString(part)).end()),
                     step2.snapshot().bytes() * 4 / 3);

@@ -203,7 +203,7 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
             case RoomEvent.Awareness awareness -> connection.sendBinary(awareness.encoded(SLOT,
                     () -> YWebsocketCodec.awareness(YjsPeers.toWire(awareness.entries()))));
             case RoomEvent.SyncStep1 step1 -> connection.sendBinary(YWebsocketCodec.syncStep1(step1.stateVector()));
-            case RoomEvent.SyncStep2 step2 -> connection.sendParts(new EncodedParts<>(step2.parts(),
+            case RoomEvent.SyncStep2 step2 -> connection.sendParts(EncodedParts.of(step2, SLOT,
                     (part, last) -> last ? YWebsocketCodec.syncStep2(part) : YWebsocketCodec.update(part)),
                     step2.snapshot().bytes());
             case RoomEvent.Steps ignored -> { }
