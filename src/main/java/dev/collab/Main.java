@@ -110,6 +110,7 @@ public final class Main {
             Store store = StoreFactory.open(settings, cluster, metrics::storeCommit);
             ScheduledExecutorService timer = Executors.newScheduledThreadPool(1,
                     Thread.ofPlatform().name("collab-timer").daemon().factory());
+            HeapTrim.schedule(timer);
             String nodeId = cluster.nodeIdOr(hostName(), settings.port() == 0
                     ? "pid" + ProcessHandle.current().pid() : Integer.toString(settings.port()));
             Bus bus = cluster.bus().equals(ClusterSettings.REDIS)
@@ -149,6 +150,9 @@ public final class Main {
                     .port(settings.port())
                     // small frames go out at once (Nagle would hold one back until the previous is acknowledged)
                     .connectionOptions(o -> o.tcpNoDelay(true))
+                    // plain sockets: Helidon's NIO socket holds two 8 KiB buffers per connection for its whole life
+                    // (plain: one), and copies every write through its 8 KiB buffer (plain: written as given)
+                    .useNio(false)
                     .shutdownHook(false)
                     .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.maxMessageBytes()).build())
                     .addProtocol(ws)

@@ -125,6 +125,9 @@ final class YjsState {
         if (!threshold || weight < merged.length / 2) {
             return null;
         }
+        if (merged == YUpdates.EMPTY_UPDATE && pending.size() == 1) {
+            return null;        // one update is its own merge: rewriting it (an 8 MiB paste) would gain nothing
+        }
         List<byte[]> inputs = new ArrayList<>(pending.size() + 1);
         if (merged != YUpdates.EMPTY_UPDATE) {
             inputs.add(merged);
