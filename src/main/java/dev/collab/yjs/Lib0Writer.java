@@ -147,8 +147,22 @@ public final class Lib0Writer {
         return len;
     }
 
+    /**
+     * The bytes written. A writer sized exactly ({@link #varUintLength}) hands over its buffer instead of copying it
+     * (a large update relayed or sent to a joiner is copied once less); any later write reallocates first, so the
+     * returned array never changes.
+     */
     public byte[] toByteArray() {
-        return Arrays.copyOf(buf, len);
+        return len == buf.length ? buf : Arrays.copyOf(buf, len);
+    }
+
+    /** Bytes {@link #writeVarUint} takes for {@code value}. */
+    public static int varUintLength(long value) {
+        int n = 1;
+        while ((value >>>= 7) != 0) {
+            n++;
+        }
+        return n;
     }
 
     /** The internal buffer (valid up to {@link #length()}), for copying out of without an intermediate copy. */

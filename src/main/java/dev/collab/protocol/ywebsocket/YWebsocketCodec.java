@@ -216,7 +216,8 @@ public final class YWebsocketCodec {
     }
 
     private static byte[] sync(int syncType, byte[] payload) {
-        return new Lib0Writer(payload.length + 8)
+        // sized exactly, so the writer's buffer is the message (no copy of a large update)
+        return new Lib0Writer(2 + Lib0Writer.varUintLength(payload.length) + payload.length)
                 .writeVarUint(MESSAGE_SYNC)
                 .writeVarUint(syncType)
                 .writeVarUint8Array(payload)
