@@ -60,8 +60,75 @@ export function evaluateTargets(r) {
       measured: `${f(ia.kbPerConnection)} vs ${f(ib.kbPerConnection)} KiB = ${ratio(ia.kbPerConnection, ib.kbPerConnection)}`,
       met: ia.kbPerConnection <= ib.kbPerConnection,
     });
+    out.push({
+      target: '5 idle CPU for the silent connections ≤ 2 × y-websocket-server',
+      measured: `${f(ia.idleCpuPct)} vs ${f(ib.idleCpuPct)} % of a core = ${ratio(ia.idleCpuPct, ib.idleCpuPct)}`,
+      met: ia.idleCpuPct <= 2 * ib.idleCpuPct,
+    });
   }
+  out.push(...stormTargets(r), ...bigMessageTargets(r));
   return out;
+}
+
+/** Scenario 7's target: every client synced, time and server CPU ≤ 0.5 × y-websocket-server's, none refused. */
+export function stormTargets(r) {
+  const a = byTarget(r.storm?.rows, 'collab/y-websocket');
+  const b = byTarget(r.storm?.rows, 'y-websocket-server');
+  if (!a || !b) return [];
+  const all = a.synced === a.clients && !a.refused && !a.closedBeforeSync;
+  return [{
+    target: `7 storm: ${int(a.clients)} clients on ${a.docs} × ${a.docKiB} KiB documents, time to all synced and server CPU ≤ 0.5 × y-websocket-server, none refused or dropped`,
+    measured: `${int(a.synced)}/${int(a.clients)} synced by ${f(a.allSyncedS, 2)} vs ${f(b.allSyncedS, 2)} s = ${ratio(a.allSyncedS, b.allSyncedS)}; CPU ${f(a.serverCpuS, 2)} vs ${f(b.serverCpuS, 2)} s = ${ratio(a.serverCpuS, b.serverCpuS)}; ${a.refused} refused, ${a.closedBeforeSync} closed before sync`,
+    met: all && a.allSyncedS <= 0.5 * b.allSyncedS && a.serverCpuS <= 0.5 * b.serverCpuS,
+  }];
+}
+
+/** Scenario 8's targets: server CPU for one message, absolute (medians of 5). */
+export function bigMessageTargets(r) {
+  const a = byTarget(r.bigmessage?.rows, 'collab/y-websocket');
+  if (!a) return [];
+  const b = byTarget(r.bigmessage?.rows, 'y-websocket-server');
+  const peer = (k) => (b ? ` (y-websocket-server ${f(b[k], 0)} ms)` : '');
+  return [{
+    target: '8 one message: ≤ 50 ms of server CPU for 8 MiB, ≤ 10 ms for 1 MiB (received, committed, relayed)',
+    measured: `8 MiB ${f(a.cpuMs8MiB, 0)} ms${peer('cpuMs8MiB')}, 1 MiB ${f(a.cpuMs1MiB, 0)} ms${peer('cpuMs1MiB')}`,
+    met: a.cpuMs8MiB <= 50 && a.cpuMs1MiB <= 10,
+  }];
+}
+
+function stormTable(sc) {
+  const lines = [
+    '| target | clients synced | refused | closed before sync | all synced s | p50 synced s | server CPU s | RSS growth MB |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const x of sc.rows) {
+    lines.push(`| ${x.target} | ${int(x.synced)} / ${int(x.clients)} | ${x.refused} | ${x.closedBeforeSync} | ${f(x.allSyncedS, 2)} | ${f(x.p50SyncS, 2)} | ${f(x.serverCpuS, 2)} | ${f(x.rssGrowthMb, 0)} |`);
+  }
+  const a = byTarget(sc.rows, 'collab/y-websocket');
+  const b = byTarget(sc.rows, 'y-websocket-server');
+  if (a && b) {
+    lines.push('', '| ratio (project ÷ peer) | all synced | server CPU | RSS growth |', '|---|---:|---:|---:|',
+      `| collab/y-websocket ÷ y-websocket-server | ${ratio(a.allSyncedS, b.allSyncedS)} | ${ratio(a.serverCpuS, b.serverCpuS)} | ${ratio(a.rssGrowthMb, b.rssGrowthMb)} |`);
+  }
+  return lines.join('\n');
+}
+
+function bigMessageTable(sc) {
+  const all = (v) => (v ? v.map((x) => f(x, 0)).join(', ') : '–');
+  const lines = [
+    '| target | 1 MiB: median ms (all) | 8 MiB: median ms (all) |',
+    '|---|---:|---:|',
+  ];
+  for (const x of sc.rows) {
+    lines.push(`| ${x.target} | ${f(x.cpuMs1MiB, 0)} (${all(x.cpuMs1MiBAll)}) | ${f(x.cpuMs8MiB, 0)} (${all(x.cpuMs8MiBAll)}) |`);
+  }
+  const a = byTarget(sc.rows, 'collab/y-websocket');
+  lines.push('', '| ratio (project ÷ peer) | 1 MiB | 8 MiB |', '|---|---:|---:|');
+  for (const peer of ['y-websocket-server', 'floor']) {
+    const b = byTarget(sc.rows, peer);
+    if (a && b) lines.push(`| collab/y-websocket ÷ ${peer} | ${ratio(a.cpuMs1MiB, b.cpuMs1MiB)} | ${ratio(a.cpuMs8MiB, b.cpuMs8MiB)} |`);
+  }
+  return lines.join('\n');
 }
 
 /** Scenario 9's targets, judged against y-websocket-server in the same run. */
@@ -379,11 +446,29 @@ accepted step is committed to SQLite before it is broadcast. ${r.meta.params.ste
 
 ${stepsTable(r.steps)}
 `);
+  if (r.storm?.rows) out.push(`## 7. Connection storm — ${int(r.storm.rows[0]?.clients)} stock y-websocket clients on ${r.storm.rows[0]?.docs} documents of ${r.storm.rows[0]?.docKiB} KiB
+
+What a deploy causes: every client reconnects at once. The documents are preloaded (one writer per document stays
+connected, so y-websocket-server keeps them too); then the clients, each a stock \`WebsocketProvider\` with its own
+\`Y.Doc\`, connect within one second and count as synced at the provider's \`sync\` event with the whole text. Server
+CPU and RSS growth from just before the first connect until the last is synced (or the 180 s limit). The clients
+decode the documents on the generator's threads, which bounds how fast any server can get them all synced here.
+
+${stormTable(r.storm)}
+`);
+  if (r.bigmessage?.rows) out.push(`## 8. One large message — a 1 MiB and an 8 MiB y-websocket update
+
+One client sends one update, another in the same document receives it; server CPU from just before the send until the
+receiver has the whole message (collab-server: decoded, validated, committed to SQLite, relayed), median of 5 per
+size, each on a fresh document. CPU is read in 10 ms ticks. The floor is the transport alone (receive and relay).
+
+${bigMessageTable(r.bigmessage)}
+`);
   if (r.large?.rows) out.push(largeSection(r));
   out.push(`## Caveats
 
 - **Shared, noisy machine.** Other sessions' builds and browser tests ran on the same 2 cores during the run (load average
-  at start ${m.loadAvgAtStart[0].toFixed(1)}; after each scenario: ${['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps', 'large'].filter((s) => r[s]?.loadAvgAfter).map((s) => `${s} ${r[s].loadAvgAfter[0].toFixed(1)}`).join(', ')}).
+  at start ${m.loadAvgAtStart[0].toFixed(1)}; after each scenario: ${['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps', 'storm', 'bigmessage', 'large'].filter((s) => r[s]?.loadAvgAfter).map((s) => `${s} ${r[s].loadAvgAfter[0].toFixed(1)}`).join(', ')}).
   Absolute numbers move between runs; the targets are therefore judged on ratios within one run, and even those carry
   noise of tens of percent, more in the tails (p99, max). Rerun before drawing fine conclusions.
 - **Generator on the same cores.** The generator's threads compete with the server for 2 cores; at high rates the
