@@ -304,3 +304,17 @@ export async function startServer(options = {}) {
   await server.start();
   return server;
 }
+
+/** Runs `./collab ARGS` to its exit with `env` added; resolves { code, stdout, stderr }. */
+export function runLauncher(args, env = {}, { timeoutMs = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(LAUNCHER, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`./collab ${args.join(' ')} still running after ${timeoutMs} ms\n${stdout}\n${stderr}`)); }, timeoutMs);
+    child.once('error', reject);
+    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}

@@ -63,10 +63,12 @@ public final class Main {
     public static void main(String[] args) {
         Settings settings;
         IntegrationSettings integration;
+        ClusterSettings cluster;
         try {
             settings = Settings.load();
             integration = IntegrationSettings.load(System.getenv());
-        } catch (ConfigError e) {
+            cluster = ClusterSettings.load();
+        } catch (IllegalArgumentException e) {       // ConfigError, and ClusterSettings' own checks
             throw exit(2, e.getMessage());
         }
         Logging.configure(settings.logLevel(), settings.logFormat());
@@ -74,8 +76,8 @@ public final class Main {
                 .forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
         CollabServer server;
         try {
-            server = CollabServer.start(settings, ClusterSettings.load(), integration);
-        } catch (CannotListen e) {
+            server = CollabServer.start(settings, cluster, integration);
+        } catch (CannotListen | CannotConnect e) {
             throw exit(1, e.getMessage());
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "collab-shutdown"));
@@ -107,14 +109,31 @@ public final class Main {
         public static CollabServer start(Settings settings, ClusterSettings cluster, IntegrationSettings integration) {
             CannotListen.probe(settings.host(), settings.port());      // before the database is opened
             ServerMetrics metrics = new ServerMetrics();
-            Store store = StoreFactory.open(settings, cluster, metrics::storeCommit);
             ScheduledExecutorService timer = Executors.newScheduledThreadPool(1,
                     Thread.ofPlatform().name("collab-timer").daemon().factory());
             HeapTrim.schedule(timer);
             String nodeId = cluster.nodeIdOr(hostName(), settings.port() == 0
                     ? "pid" + ProcessHandle.current().pid() : Integer.toString(settings.port()));
-            Bus bus = cluster.bus().equals(ClusterSettings.REDIS)
-                    ? RedisBus.connect(cluster.redisUrl(), nodeId, timer) : Bus.NONE;
+            // the bus first: a node without its Redis stops before it has touched (migrated) the database
+            Bus bus;
+            try {
+                bus = cluster.bus().equals(ClusterSettings.REDIS)
+                        ? RedisBus.connect(cluster.redisUrl(), nodeId, timer) : Bus.NONE;
+            } catch (RuntimeException e) {
+                timer.shutdownNow();
+                throw new CannotConnect("Redis", cluster.redisUrl(), "COLLAB_REDIS_URL", e);
+            }
+            Store store;
+            try {
+                store = StoreFactory.open(settings, cluster, metrics::storeCommit);
+            } catch (Store.StoreException e) {
+                bus.close();
+                timer.shutdownNow();
+                if (!cluster.store().equals(ClusterSettings.POSTGRES)) {
+                    throw e;
+                }
+                throw new CannotConnect("PostgreSQL", cluster.postgresUrl(), "COLLAB_POSTGRES_URL", e);
+            }
             LOG.log(System.Logger.Level.INFO, "node {0}: store {1}, bus {2}", nodeId, cluster.store(), cluster.bus());
             metrics.gauge("collab.node", "1, tagged with this node's id (COLLAB_NODE_ID)", nodeId, id -> 1, "node", nodeId);
             Rooms rooms = new Rooms(store, new RoomSettings(settings.roomIdleUnload(), settings.compactionUpdates(),
