@@ -43,6 +43,12 @@ public final class SqliteStore implements Store {
     private final Synchronous synchronous;
     private final BlockingQueue<Connection> readers;
     private final GroupCommitWriter writer;
+    /** How often the log is copied into the database file, off the writer (see {@link #writerPragmas}). */
+    private static final long CHECKPOINT_MILLIS = 200;
+    private static final System.Logger LOG = System.getLogger(SqliteStore.class.getName());
+    private final Connection checkpoints;
+    private final Thread checkpointer;
+    private volatile boolean closed;
 
     public static SqliteStore open(Path file, Synchronous synchronous) {
         return open(file, synchronous, 4, nanos -> { });
@@ -78,7 +84,45 @@ public final class SqliteStore implements Store {
         for (int i = 0; i < readConnections; i++) {
             readers.add(connect());
         }
-        this.writer = new GroupCommitWriter("sqlite-writer", first, this::connect, MAX_BATCH, commitNanos);
+        writerPragmas(first);
+        this.writer = new GroupCommitWriter("sqlite-writer", first, () -> writerPragmas(connect()), MAX_BATCH,
+                commitNanos);
+        this.checkpoints = connect();
+        this.checkpointer = Thread.ofPlatform().name("sqlite-checkpoint").daemon().start(this::checkpointLoop);
+    }
+
+    /**
+     * The writer never checkpoints: with SQLite's automatic checkpoint, the commit that takes the log past 1,000 pages
+     * copies the whole log into the database file before it returns, so a small edit's commit waited for the copy of
+     * a large paste's or merge's pages (and its relay with it). {@link #checkpointLoop} does it on its own
+     * connection instead (a PASSIVE checkpoint never blocks the writer); the log file is cut back to 64 MiB when
+     * SQLite restarts it.
+     */
+    private static Connection writerPragmas(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("PRAGMA wal_autocheckpoint=0");
+            st.execute("PRAGMA journal_size_limit=" + (64L << 20));
+        }
+        return c;
+    }
+
+    /** Checkpoints every {@link #CHECKPOINT_MILLIS} (cheap when the log has nothing new) until the store closes. */
+    private void checkpointLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(CHECKPOINT_MILLIS);   // a fixed cadence, not a wait for a condition
+                try (Statement st = checkpoints.createStatement()) {
+                    st.execute("PRAGMA wal_checkpoint(PASSIVE)");
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (SQLException e) {
+                if (!closed) {
+                    LOG.log(System.Logger.Level.WARNING, "checkpoint failed (the log grows until one succeeds): "
+                            + e.getMessage());
+                }
+            }
+        }
     }
 
     private Connection connect() throws SQLException {
@@ -342,7 +386,24 @@ public final class SqliteStore implements Store {
     /** Finishes every queued write, then closes all connections. */
     @Override
     public void close() {
+        closed = true;
+        checkpointer.interrupt();
+        try {
+            checkpointer.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         writer.close();
+        try (Statement st = checkpoints.createStatement()) {
+            st.execute("PRAGMA wal_checkpoint(TRUNCATE)");     // what the writer's last commits left in the log
+        } catch (SQLException e) {
+            LOG.log(System.Logger.Level.DEBUG, "final checkpoint failed", e);
+        }
+        try {
+            checkpoints.close();
+        } catch (SQLException ignored) {
+            // closing anyway
+        }
         for (Connection c : readers) {
             try {
                 c.close();

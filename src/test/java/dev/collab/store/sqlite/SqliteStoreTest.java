@@ -253,4 +253,25 @@ class SqliteStoreTest extends StoreContractTest {
         }
     }
 
+
+    /**
+     * Commits do not checkpoint (a small edit's commit never waits for a large write's pages to be copied); the
+     * store's checkpointer copies the log into the database file by itself, with no further commit, and what was
+     * committed is read back after a reopen.
+     */
+    @Test
+    void theLogIsCheckpointedOffTheWriter() throws Exception {
+        Path db = dir.resolve("checkpoint.db");
+        Store store = track(SqliteStore.open(db, SqliteStore.Synchronous.NORMAL));
+        byte[] update = dev.collab.testing.YTestUpdates.insertText(5, "t", "x".repeat(4 << 20));
+        dev.collab.testing.Await.result(store.appendUpdate("big", update));
+        dev.collab.testing.Await.until("the database file holds the committed pages",
+                () -> Files.size(db) > update.length);
+        store.close();
+        extra.remove(store);
+        Store reopened = track(SqliteStore.open(db, SqliteStore.Synchronous.NORMAL));
+        List<Store.StoredUpdate> rows = reopened.updatesAfter("big", 0, 10);
+        assertEquals(1, rows.size());
+        assertTrue(java.util.Arrays.equals(update, rows.getFirst().data()));
+    }
 }
