@@ -68,6 +68,7 @@ public final class RelayServer {
                 .host("127.0.0.1")
                 .port(port)
                 .connectionOptions(o -> o.tcpNoDelay(true))     // as the project's server
+                .useNio(false)                                   // as the project's server (plain sockets)
                 .addProtocol(connections.endpoints().add("/*", "raw", relay))
                 .build()
                 .start();
