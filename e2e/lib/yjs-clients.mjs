@@ -12,6 +12,7 @@
 //
 // Providers are created with BroadcastChannel disabled: in one Node process, y-websocket would otherwise sync
 // providers of the same room through BroadcastChannel, behind the server's back.
+import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
@@ -74,6 +75,12 @@ export async function untilAsync(check, { timeout = 5_000, interval = 20, what =
     await new Promise((r) => setTimeout(r, interval));
   }
 }
+
+/** One turn of the event loop: lets queued socket callbacks run (not a wait for a condition). */
+export const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A function giving fresh document ids `prefix-label-xxxxxxxx`, so suites sharing a server never collide. */
+export const docIds = (prefix) => (label) => `${prefix}-${label}-${randomUUID().slice(0, 8)}`;
 
 /** Resolves when the promise does, rejects with `what` after `timeout` ms. */
 export function withDeadline(promise, timeout, what) {
@@ -250,6 +257,24 @@ export function describeDiff(a, b, names = ['a', 'b']) {
   }
   if (!parts.length && !Y.equalSnapshots(Y.snapshot(a), Y.snapshot(b))) parts.push('delete sets differ');
   return parts.join('; ') || 'no difference';
+}
+
+/** A copy of a document's current state in a fresh Y.Doc. */
+export function cloneDoc(doc) {
+  const copy = new Y.Doc();
+  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+  return copy;
+}
+
+/** Resolves once every client's document equals the first one's (sameDoc), with the differences at the deadline. */
+export function converged(clients, timeout = 5_000) {
+  const [first, ...rest] = clients;
+  return until(() => rest.every((c) => sameDoc(first.doc, c.doc)), {
+    timeout,
+    what: `${clients.map((c) => c.name).join(', ')} to converge`,
+    detail: () => rest.filter((c) => !sameDoc(first.doc, c.doc))
+      .map((c) => describeDiff(first.doc, c.doc, [first.name, c.name])).join(' | '),
+  });
 }
 
 /** A document rebuilt from updates with yjs itself (the reference the server's result is compared with). */
@@ -529,6 +554,16 @@ export async function adminDoc(server, documentId) {
   const res = await server.adminDocuments();
   if (res.status !== 200) throw new Error(`GET /admin/documents answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.find((d) => d.documentId === documentId);
+}
+
+/** The client ids the admin API lists for one document's open connections. */
+export async function documentClients(server, documentId) {
+  const res = await server.getJson(`/admin/documents/${encodeURIComponent(documentId)}`, { admin: true });
+  if (res.status !== 200) {
+    throw new Error(`GET /admin/documents/${documentId} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  // clients are objects since the admin API lists user, protocol and address per connection; the ids are enough here
+  return res.body.clients.map((c) => c.clientID);
 }
 
 // ---------------------------------------------------------------------------------------------

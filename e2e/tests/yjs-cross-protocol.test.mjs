@@ -2,28 +2,17 @@
 // provider (/hocuspocus) and a JSON-protocol client (/ws/fabric) that applies and sends Yjs updates on its own
 // Y.Doc. Edits, awareness and connection counts must agree across them.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { startServer } from '../lib/server.mjs';
 import {
-  Y, YjsClients, adminDoc, describeDiff, docFromUpdates, mulberry32, randomEdit, recordLocalUpdates, sameDoc, until, untilAsync,
+  Y, YjsClients, adminDoc, converged, describeDiff, docFromUpdates, docIds, mulberry32, randomEdit,
+  recordLocalUpdates, sameDoc, tick, until, untilAsync,
 } from '../lib/yjs-clients.mjs';
 
 const TEST_TIMEOUT = 20_000;
 process.setMaxListeners(100);
 
-const docId = (label) => `x-${label}-${randomUUID().slice(0, 8)}`;
-const tick = () => new Promise((resolve) => setImmediate(resolve));
-
-function converged(clients, timeout = 5_000) {
-  const [first, ...rest] = clients;
-  return until(() => rest.every((c) => sameDoc(first.doc, c.doc)), {
-    timeout,
-    what: `${clients.map((c) => c.name).join(', ')} to converge`,
-    detail: () => rest.filter((c) => !sameDoc(first.doc, c.doc))
-      .map((c) => describeDiff(first.doc, c.doc, [first.name, c.name])).join(' | '),
-  });
-}
+const docId = docIds('x');
 
 /** The numeric awareness ids under which a Yjs awareness instance holds a state matching `pred`. */
 const idsWhere = (awareness, pred) => [...awareness.getStates()].filter(([, s]) => pred(s)).map(([id]) => id);

@@ -2,42 +2,17 @@
 // `ws` as its WebSocket) against the real server at /hocuspocus: sync, durable acknowledgements
 // (unsyncedChanges), multiplexing, stateless messages, awareness shared with y-websocket clients, junk frames.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { startServer } from '../lib/server.mjs';
 import {
-  Y, YjsClients, adminDoc, describeDiff, encodeHocusStep1, encodeHocusUpdate, mulberry32, randomEdit,
-  sameDoc, until, untilAsync, withUnknownContentRef,
+  Y, YjsClients, adminDoc, cloneDoc, converged, describeDiff, docIds, documentClients, encodeHocusStep1,
+  encodeHocusUpdate, mulberry32, randomEdit, sameDoc, tick, until, untilAsync, withUnknownContentRef,
 } from '../lib/yjs-clients.mjs';
 
 const TEST_TIMEOUT = 20_000;
 process.setMaxListeners(100);
 
-const docId = (label) => `hp-${label}-${randomUUID().slice(0, 8)}`;
-const tick = () => new Promise((resolve) => setImmediate(resolve));
-
-function converged(clients, timeout = 5_000) {
-  const [first, ...rest] = clients;
-  return until(() => rest.every((c) => sameDoc(first.doc, c.doc)), {
-    timeout,
-    what: `${clients.map((c) => c.name).join(', ')} to converge`,
-    detail: () => rest.filter((c) => !sameDoc(first.doc, c.doc))
-      .map((c) => describeDiff(first.doc, c.doc, [first.name, c.name])).join(' | '),
-  });
-}
-
-function cloneDoc(doc) {
-  const copy = new Y.Doc();
-  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-  return copy;
-}
-
-async function documentClients(server, documentId) {
-  const res = await server.getJson(`/admin/documents/${encodeURIComponent(documentId)}`, { admin: true });
-  assert.equal(res.status, 200, `GET /admin/documents/${documentId}: ${JSON.stringify(res.body)}`);
-  // clients are objects since the admin API lists user, protocol and address per connection; the ids are enough here
-  return res.body.clients.map((c) => c.clientID);
-}
+const docId = docIds('hp');
 
 describe('Hocuspocus provider against /hocuspocus', () => {
   let server;

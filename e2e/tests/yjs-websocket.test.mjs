@@ -2,12 +2,12 @@
 // real server at /yjs/<documentId>: convergence, late joiners (also after compaction), offline edits, awareness,
 // room isolation, many rooms, large updates, junk frames, and durability across a restart and a SIGKILL.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { startServer } from '../lib/server.mjs';
 import {
-  Y, YjsClients, adminDoc, describeDiff, docFromUpdates, encodeAwarenessEntry, encodeYwsUpdate, mulberry32,
-  randomEdit, recordLocalUpdates, sameDoc, until, untilAsync, withUnknownContentRef,
+  Y, YjsClients, adminDoc, cloneDoc, converged, describeDiff, docFromUpdates, docIds, encodeAwarenessEntry,
+  encodeYwsUpdate, mulberry32, randomEdit, recordLocalUpdates, sameDoc, tick, until, untilAsync,
+  withUnknownContentRef,
 } from '../lib/yjs-clients.mjs';
 
 const TEST_TIMEOUT = 20_000;
@@ -15,28 +15,10 @@ const COMPACTION_UPDATES = 25;
 // 80+ providers each register a process 'exit' listener
 process.setMaxListeners(400);
 
-const docId = (label) => `yws-${label}-${randomUUID().slice(0, 8)}`;
-const tick = () => new Promise((resolve) => setImmediate(resolve));
+const docId = docIds('yws');
 
 function assertSame(a, b, names) {
   assert.ok(sameDoc(a, b), `${names.join(' and ')} differ: ${describeDiff(a, b, names)}`);
-}
-
-function converged(clients, timeout = 5_000) {
-  const [first, ...rest] = clients;
-  return until(() => rest.every((c) => sameDoc(first.doc, c.doc)), {
-    timeout,
-    what: `${clients.map((c) => c.name).join(', ')} to converge`,
-    detail: () => rest.filter((c) => !sameDoc(first.doc, c.doc))
-      .map((c) => describeDiff(first.doc, c.doc, [first.name, c.name])).join(' | '),
-  });
-}
-
-/** A copy of a document's current state in a fresh Y.Doc. */
-function cloneDoc(doc) {
-  const copy = new Y.Doc();
-  Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
-  return copy;
 }
 
 describe('y-websocket provider against /yjs', () => {
