@@ -540,32 +540,7 @@ const legacyHistory = (seed, canonical) => {
   return { rng, updates, snapshots, content: contentOf(doc), stateVectors: [Y.encodeStateVector(doc)] }
 }
 
-/**
- * V8's Array.prototype.sort under yjs's merge comparator, which answers "less" both ways for equal ids of
- * different kinds (GC vs Item). The Java engine replays V8's TimSort to pick the same reader; these cases pin
- * the replay to this Node's V8: arrays of {k, t} (id, kind) and the permutation V8 produces.
- */
-const v8SortCases = () => {
-  const rng = makeRng(4711)
-  const compare = (a, b) => a.k === b.k ? (a.t === b.t ? 0 : -1) : a.k - b.k
-  const cases = []
-  for (let c = 0; c < 400; c++) {
-    const n = c < 200 ? 1 + rng.int(70) : 60 + rng.int(c < 380 ? 600 : 3000)
-    const keys = 1 + rng.int(c % 3 === 0 ? 4 : n)
-    let elems = Array.from({ length: n }, (_, id) => ({ id, k: rng.int(keys), t: rng.int(2) }))
-    if (c % 4 === 1) {
-      // as in mergeUpdates: sorted, then the first element changed
-      elems.sort((a, b) => a.k - b.k || a.id - b.id)
-      elems[0] = { ...elems[0], k: rng.int(keys) }
-    }
-    const sorted = elems.slice().sort(compare)
-    cases.push({ elems: elems.map((e) => [e.id, e.k, e.t]), sorted: sorted.map((e) => e.id) })
-  }
-  return cases
-}
-
 fs.mkdirSync(outDir, { recursive: true })
-fs.writeFileSync(path.join(outDir, 'v8-sort.json'), JSON.stringify({ node: process.version, v8: process.versions.v8, cases: v8SortCases() }))
 const written = []
 const write = (name, fixture) => {
   fs.writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify(fixture))

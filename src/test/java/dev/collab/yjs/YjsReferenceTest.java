@@ -59,17 +59,47 @@ class YjsReferenceTest {
         return fixture.getBoolean("byteExact", true);
     }
 
+    /**
+     * mergeUpdates' reader order, splitting and GC joining are followed exactly, so merges are yjs's bytes. The one
+     * exception is where yjs's order comes from its JavaScript engine's sort (a GC and an Item heading two inputs
+     * at the same id, which yjs's comparator calls "less" both ways): where such a merge's bytes differ, the same
+     * document is required instead (state vector and content); yjs applying it is checked in YjsNodeIT.
+     */
     @TestFactory
     Stream<DynamicTest> mergesEqualYjs() {
-        // mergeUpdates' reader order (V8's sort included), splitting and GC joining are followed exactly
         return perFixture("merges", f -> {
             if (!byteExact(f)) {
                 return;
             }
             for (JsonObject m : cases(f, "merges")) {
-                assertSameBytes(bytes(m, "output"), YUpdates.merge(byteList(m, "inputs")), f.getString("name") + " merge " + m.getString("name"));
+                String label = f.getString("name") + " merge " + m.getString("name");
+                byte[] yjs = bytes(m, "output");
+                byte[] merged = YUpdates.merge(byteList(m, "inputs"));
+                if (!java.util.Arrays.equals(yjs, merged) && hasKindTie(byteList(m, "inputs"))) {
+                    assertSameBytes(bytes(m, "sv"), YUpdates.stateVector(merged), label + " (GC/Item tie) state vector");
+                    assertEquals(YContent.toJson(YDocument.decode(yjs)), YContent.toJson(YDocument.decode(merged)),
+                            label + " (GC/Item tie): the same document");
+                } else {
+                    assertSameBytes(yjs, merged, label);
+                }
             }
         });
+    }
+
+    /** Whether some id starts a GC in one input and an Item in another (where yjs's merge order is V8's). */
+    static boolean hasKindTie(List<byte[]> inputs) {
+        java.util.Map<String, Integer> kinds = new java.util.HashMap<>();   // id -> bit 1: GC, bit 2: Item
+        for (byte[] input : inputs) {
+            StructTable t = new StructTable(16);
+            t.readStructs(input);
+            for (int row = 0; row < t.size; row++) {
+                int kind = t.info[row] == StructTable.GC ? 1 : t.isItem(row) ? 2 : 0;
+                if (kind != 0) {
+                    kinds.merge(t.client[row] + ":" + t.clock[row], kind, (a, b) -> a | b);
+                }
+            }
+        }
+        return kinds.containsValue(3);
     }
 
     @TestFactory
@@ -106,31 +136,6 @@ class YjsReferenceTest {
                 assertSameBytes(bytes(d, "sv"), YUpdates.encodeStateVector(YUpdates.decodeStateVector(bytes(d, "sv"))), "sv round trip " + d.getString("name"));
             }
         });
-    }
-
-    /** The replay of V8's sort used for yjs's inconsistent reader comparator gives Node's permutations. */
-    @Test
-    void v8SortReplayMatchesNode() throws IOException {
-        YjsFixtures.load();
-        JsonObject fixture = YjsFixtures.read(YjsFixtures.DIR.resolve("v8-sort.json"));
-        int n = 0;
-        for (JsonObject c : cases(fixture, "cases")) {
-            var elems = c.getJsonArray("elems");
-            int size = elems.size();
-            int[] ids = new int[size];
-            long[] key = new long[size];
-            int[] kind = new int[size];
-            for (int i = 0; i < size; i++) {
-                var e = elems.getJsonArray(i);
-                ids[i] = e.getInt(0);
-                key[ids[i]] = e.getInt(1);
-                kind[ids[i]] = e.getInt(2);
-            }
-            V8ArraySort.sort(ids, size, (a, b) -> key[a] != key[b] ? Long.compare(key[a], key[b]) : kind[a] == kind[b] ? 0 : -1);
-            int[] expected = c.getJsonArray("sorted").stream().mapToInt(v -> ((jakarta.json.JsonNumber) v).intValue()).toArray();
-            assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(ids), "case " + n + " (" + size + " elements, V8 " + fixture.getString("v8") + ")");
-            n++;
-        }
     }
 
     /**
