@@ -20,7 +20,6 @@ import dev.collab.protocol.hocuspocus.HocuspocusProtocol;
 import dev.collab.protocol.json.JsonProtocol;
 import dev.collab.protocol.ywebsocket.YWebsocketProtocol;
 import dev.collab.room.DocumentEvents;
-import dev.collab.room.RoomSettings;
 import dev.collab.room.Rooms;
 import dev.collab.cluster.RedisBus;
 import dev.collab.config.ClusterSettings;
@@ -29,7 +28,6 @@ import dev.collab.store.Store;
 import dev.collab.transport.AllowedOrigins;
 import dev.collab.transport.CannotListen;
 import dev.collab.transport.ConnectionManager;
-import dev.collab.transport.TransportLimits;
 import dev.collab.transport.UpgradeRefusals;
 import dev.collab.transport.WsEndpoints;
 import dev.collab.webhook.Scheduler;
@@ -71,7 +69,7 @@ public final class Main {
         } catch (IllegalArgumentException e) {       // ConfigError, and ClusterSettings' own checks
             throw exit(2, e.getMessage());
         }
-        Logging.configure(settings.logLevel(), settings.logFormat());
+        Logging.configure(settings.log().level(), settings.log().format());
         UnknownVariables.warnings(System.getenv(), Settings.variables())
                 .forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
         CollabServer server;
@@ -107,13 +105,13 @@ public final class Main {
         }
 
         public static CollabServer start(Settings settings, ClusterSettings cluster, IntegrationSettings integration) {
-            CannotListen.probe(settings.host(), settings.port());      // before the database is opened
+            CannotListen.probe(settings.server().host(), settings.server().port());      // before the database is opened
             ServerMetrics metrics = new ServerMetrics();
             ScheduledExecutorService timer = Executors.newScheduledThreadPool(1,
                     Thread.ofPlatform().name("collab-timer").daemon().factory());
             HeapTrim.schedule(timer);
-            String nodeId = cluster.nodeIdOr(hostName(), settings.port() == 0
-                    ? "pid" + ProcessHandle.current().pid() : Integer.toString(settings.port()));
+            String nodeId = cluster.nodeIdOr(hostName(), settings.server().port() == 0
+                    ? "pid" + ProcessHandle.current().pid() : Integer.toString(settings.server().port()));
             // the bus first: a node without its Redis stops before it has touched (migrated) the database
             Bus bus;
             try {
@@ -136,15 +134,9 @@ public final class Main {
             }
             LOG.log(System.Logger.Level.INFO, "node {0}: store {1}, bus {2}", nodeId, cluster.store(), cluster.bus());
             metrics.gauge("collab.node", "1, tagged with this node's id (COLLAB_NODE_ID)", nodeId, id -> 1, "node", nodeId);
-            Rooms rooms = new Rooms(store, new RoomSettings(settings.roomIdleUnload(), settings.compactionUpdates(),
-                    settings.compactionBytes(), settings.stepsBatch(), settings.maxConnectionsPerDocument(),
-                    settings.maxDocumentBytes()), timer,
-                    webhooks(integration, timer, metrics), bus);
+            Rooms rooms = new Rooms(store, settings.rooms(), timer, webhooks(integration, timer, metrics), bus);
             scheduleRetention(integration, rooms, timer);
-            ConnectionManager connections = new ConnectionManager(timer, new TransportLimits(
-                    settings.maxMessageBytes(), settings.outboundQueueBytes(), settings.pingInterval(),
-                    settings.allowedOrigins(), settings.maxConnectionsPerIp(), settings.messagesPerSecond(),
-                    settings.authTimeout(), settings.trustedProxies()), metrics);
+            ConnectionManager connections = new ConnectionManager(timer, settings.transport(), metrics);
             metrics.gauge("collab.documents.in.memory", "rooms loaded in memory", rooms, Rooms::size);
             metrics.connectionGauges(connections::openByProtocol, "json", "y-websocket", "hocuspocus");
             metrics.registerAtZero("json", "y-websocket", "hocuspocus");
@@ -152,9 +144,8 @@ public final class Main {
             Expiry expiry = new Expiry(timer, Clock.systemUTC());
             JsonProtocol json = new JsonProtocol(rooms, access, expiry);
             YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms, access, expiry);
-            HocuspocusProtocol hocuspocus = new HocuspocusProtocol(rooms, new HocuspocusLimits(
-                    settings.maxDocumentsPerSocket(), HocuspocusLimits.DEFAULT.maxPendingFrames(),
-                    HocuspocusLimits.DEFAULT.maxPendingBytes()), access, expiry);
+            HocuspocusProtocol hocuspocus = new HocuspocusProtocol(rooms, HocuspocusLimits.DEFAULT
+                    .withMaxDocumentsPerSocket(settings.hocuspocus().maxDocumentsPerSocket()), access, expiry);
             String yWebsocketPath = YWebsocketProtocol.PREFIX + "*";
             WsEndpoints ws = connections.endpoints()
                     .add(JsonProtocol.PATH, "json", json)
@@ -162,24 +153,24 @@ public final class Main {
                     .add(HocuspocusProtocol.PATH, "hocuspocus", hocuspocus);
             UpgradeRefusals refusals = new UpgradeRefusals(connections).add(JsonProtocol.PATH, json)
                     .add(yWebsocketPath, yWebsocket).add(HocuspocusProtocol.PATH, hocuspocus);
-            DocumentsService documents = new DocumentsService(rooms, store, settings.adminToken(), access,
-                    settings.maxMessageBytes());
+            DocumentsService documents = new DocumentsService(rooms, store, settings.admin().adminToken(), access,
+                    settings.transport().maxMessageBytes());
             WebServer web = WebServer.builder()
-                    .host(settings.host())
-                    .port(settings.port())
+                    .host(settings.server().host())
+                    .port(settings.server().port())
                     // small frames go out at once (Nagle would hold one back until the previous is acknowledged)
                     .connectionOptions(o -> o.tcpNoDelay(true))
                     // plain sockets: Helidon's NIO socket holds two 8 KiB buffers per connection for its whole life
                     // (plain: one), and copies every write through its 8 KiB buffer (plain: written as given)
                     .useNio(false)
                     .shutdownHook(false)
-                    .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.maxMessageBytes()).build())
+                    .addProtocol(WsConfig.builder().name("websocket").maxFrameLength(settings.transport().maxMessageBytes()).build())
                     .addProtocol(ws)
-                    .routing(r -> r.register(new AdminService(rooms, connections, store, settings.adminToken(), nodeId))
+                    .routing(r -> r.register(new AdminService(rooms, connections, store, settings.admin().adminToken(), nodeId))
                             .register(refusals)
                             .register(new ObserveService(metrics, store))
-                            .register(new InternalService(rooms, store, settings.adminToken(),
-                                    settings.internalApiToken(), access))
+                            .register(new InternalService(rooms, store, settings.admin().adminToken(),
+                                    settings.admin().internalApiToken(), access))
                             .register(documents)
                             .register(new ContentService(rooms, store, documents))
                             .register(new OpenApiService())
@@ -192,11 +183,11 @@ public final class Main {
                 store.close();
                 timer.shutdownNow();
             });
-            if (!settings.adminEnabled()) {
+            if (!settings.admin().enabled()) {
                 LOG.log(System.Logger.Level.WARNING, "COLLAB_ADMIN_TOKEN is not set: the admin API is disabled");
             }
-            LOG.log(System.Logger.Level.INFO, "database {0}", settings.dbPath().toAbsolutePath());
-            LOG.log(System.Logger.Level.INFO, "allowed origins: {0}", AllowedOrigins.parse(settings.allowedOrigins()));
+            LOG.log(System.Logger.Level.INFO, "database {0}", settings.storage().dbPath().toAbsolutePath());
+            LOG.log(System.Logger.Level.INFO, "allowed origins: {0}", AllowedOrigins.parse(settings.transport().allowedOrigins()));
             return new CollabServer(web, connections, rooms, store, bus, timer);
         }
 
@@ -225,13 +216,13 @@ public final class Main {
             }
             if (reason != null) {
                 undo.run();
-                throw new CannotListen(settings.host(), settings.port(), reason);
+                throw new CannotListen(settings.server().host(), settings.server().port(), reason);
             }
         }
 
         private static AccessPolicy accessPolicy(Settings settings, IntegrationSettings integration) {
-            if (settings.authEnabled() || !integration.authJwksUrl().isEmpty()) {
-                return new JwtAccessPolicy(settings.authSecret(), integration.authJwksUrl().isEmpty() ? null
+            if (settings.auth().enabled() || !integration.authJwksUrl().isEmpty()) {
+                return new JwtAccessPolicy(settings.auth().secret(), integration.authJwksUrl().isEmpty() ? null
                         : JwtAccessPolicy.remoteJwks(integration.authJwksUrl(),
                                 JwtAccessPolicy.DEFAULT_JWKS_REFETCH_INTERVAL),
                         integration.authIssuer(), integration.authAudience(), Clock.systemUTC());
@@ -280,12 +271,12 @@ public final class Main {
 
         /** The built editor and admin pages, when present (./collab run builds them). */
         private static void webPages(Settings settings, io.helidon.webserver.http.HttpRouting.Builder routing) {
-            if (java.nio.file.Files.isRegularFile(settings.webDir().resolve("index.html"))) {
-                routing.register("/", StaticContentService.builder(settings.webDir())
+            if (java.nio.file.Files.isRegularFile(settings.server().webDir().resolve("index.html"))) {
+                routing.register("/", StaticContentService.builder(settings.server().webDir())
                         .welcomeFileName("index.html").build());
             } else {
                 LOG.log(System.Logger.Level.WARNING, "no web pages at {0}: build them with ./collab build",
-                        settings.webDir().toAbsolutePath());
+                        settings.server().webDir().toAbsolutePath());
             }
         }
 

@@ -21,7 +21,7 @@ final class StoreFactory {
                     cluster.postgresPassword(), cluster.postgresPoolSize()),
                     updates -> YUpdates.merge(updates, true), commitNanos);
         }
-        return SqliteStore.open(settings.dbPath(), SqliteStore.Synchronous.valueOf(settings.sqliteSynchronous()), 4,
+        return SqliteStore.open(settings.storage().dbPath(), SqliteStore.Synchronous.valueOf(settings.storage().sqliteSynchronous()), 4,
                 commitNanos);
     }
 }

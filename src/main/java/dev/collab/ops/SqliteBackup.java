@@ -47,7 +47,7 @@ public final class SqliteBackup {
         }
         try {
             if (db == null) {
-                db = Settings.load().dbPath();
+                db = Settings.load().storage().dbPath();
             }
             long bytes = backup(db, target);
             System.out.println("collab: backup of " + db.toAbsolutePath() + " written to " + target.toAbsolutePath()

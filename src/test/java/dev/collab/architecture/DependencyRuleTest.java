@@ -32,7 +32,7 @@ class DependencyRuleTest {
             Map.entry("store", Set.of()),
             Map.entry("auth", Set.of()),
             Map.entry("transport", Set.of()),
-            Map.entry("config", Set.of("store", "transport")),   // validates with their parsers
+            Map.entry("config", Set.of("store", "transport", "room")),   // validates with their parsers, builds their settings
             Map.entry("room", Set.of("store", "yjs")),
             Map.entry("protocol", Set.of("room", "transport", "auth", "yjs")),
             Map.entry("http", Set.of("room", "store", "protocol", "transport", "auth", "yjs")),

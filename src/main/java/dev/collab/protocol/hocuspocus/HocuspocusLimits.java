@@ -6,4 +6,9 @@ package dev.collab.protocol.hocuspocus;
  */
 public record HocuspocusLimits(int maxDocumentsPerSocket, int maxPendingFrames, long maxPendingBytes) {
     public static final HocuspocusLimits DEFAULT = new HocuspocusLimits(64, 256, 4L << 20);
+
+    /** These limits with another bound on the documents one socket may hold open. */
+    public HocuspocusLimits withMaxDocumentsPerSocket(int documents) {
+        return new HocuspocusLimits(documents, maxPendingFrames, maxPendingBytes);
+    }
 }
