@@ -95,7 +95,8 @@ class RoomFuzzTest {
         store = SqliteStore.open(dir.resolve("fuzz.db"), SqliteStore.Synchronous.NORMAL);
         timer = Executors.newSingleThreadScheduledExecutor();
         // no compaction, so every stored update stays one row and can be compared with what was accepted
-        rooms = new Rooms(store, new RoomSettings(Duration.ofMinutes(10), Integer.MAX_VALUE, Long.MAX_VALUE, 500),
+        rooms = new Rooms(store, RoomSettings.DEFAULTS.withIdleUnload(Duration.ofMinutes(10))
+                .withCompaction(Integer.MAX_VALUE, Long.MAX_VALUE),
                 timer);
     }
 

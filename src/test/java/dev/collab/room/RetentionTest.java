@@ -23,7 +23,7 @@ class RetentionTest {
         }
         store.appendUpdate("fresh", new byte[] {0, 0}).join();
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-        try (Rooms rooms = new Rooms(store, new RoomSettings(Duration.ofMinutes(1), 500, 1L << 30, 500), timer)) {
+        try (Rooms rooms = new Rooms(store, RoomSettings.DEFAULTS.withIdleUnload(Duration.ofMinutes(1)).withCompaction(500, 1L << 30), timer)) {
             Room open = rooms.acquire("old-but-open");
             open.join(new RecordingPeer("reader"), joined -> { }).get();
 

@@ -41,7 +41,8 @@ class RoomMergeTest {
     void setUp() {
         store = SqliteStore.open(dir.resolve("merge.db"), SqliteStore.Synchronous.NORMAL);
         timer = Executors.newSingleThreadScheduledExecutor();
-        RoomSettings settings = new RoomSettings(Duration.ofMinutes(5), 2, 1L << 30, 500, 100, 4096);
+        RoomSettings settings = RoomSettings.DEFAULTS.withIdleUnload(Duration.ofMinutes(5))
+                .withCompaction(2, 1L << 30).withMaxConnectionsPerDocument(100).withMaxDocumentBytes(4096);
         rooms = new Rooms(store, settings, timer, DocumentEvents.NONE, Bus.NONE, updates -> {
             mergeStarted.countDown();
             try {
@@ -110,7 +111,8 @@ class RoomMergeTest {
     void aConnectionPastingFasterThanTheStoreCommitsIsReadNoFasterThanThat() throws Exception {
         releaseMerge.countDown();
         ControllableStore slow = new ControllableStore(store);
-        Rooms held = new Rooms(slow, new RoomSettings(Duration.ofMinutes(5), 500, 1L << 30, 500, 100, 1L << 30),
+        Rooms held = new Rooms(slow, RoomSettings.DEFAULTS.withIdleUnload(Duration.ofMinutes(5))
+                .withCompaction(500, 1L << 30).withMaxConnectionsPerDocument(100).withMaxDocumentBytes(1L << 30),
                 timer, DocumentEvents.NONE, Bus.NONE, updates -> YUpdates.merge(updates, true));
         try {
             Room room = held.acquire("paste");

@@ -60,7 +60,8 @@ class RoomTest {
     }
 
     private Rooms rooms(Duration idle, int compactionUpdates, int stepsBatch) {
-        Rooms rooms = new Rooms(controllable, new RoomSettings(idle, compactionUpdates, 1L << 30, stepsBatch), timer);
+        Rooms rooms = new Rooms(controllable, RoomSettings.DEFAULTS.withIdleUnload(idle)
+                .withCompaction(compactionUpdates, 1L << 30).withStepsBatch(stepsBatch), timer);
         allRooms.add(rooms);
         return rooms;
     }
@@ -748,7 +749,8 @@ class RoomTest {
 
     @Test
     void aFullDocumentRefusesMoreConnections() throws Exception {
-        Rooms rooms = new Rooms(controllable, new RoomSettings(LONG_IDLE, 500, 1L << 30, 500, 2), timer);
+        Rooms rooms = new Rooms(controllable, RoomSettings.DEFAULTS.withIdleUnload(LONG_IDLE)
+                .withCompaction(500, 1L << 30).withMaxConnectionsPerDocument(2), timer);
         allRooms.add(rooms);
         Room room = rooms.acquire(DOC);
         join(room, new RecordingPeer("one"));
