@@ -11,7 +11,9 @@ import java.util.function.LongSupplier;
  * Gives the heap back after a burst (a large paste, a merge of a large document, thousands of handshakes): once
  * the collector has been quiet for a check period after collecting, one concurrent collection runs
  * ({@code System.gc()} with {@code -XX:+ExplicitGCInvokesConcurrent}, set by the launcher), after which G1 shrinks the
- * heap to {@code MaxHeapFreeRatio}. Then nothing more until the collector runs again by itself.
+ * heap to {@code MaxHeapFreeRatio}. Only a burst that grew the heap gets one: the committed heap must be more than
+ * {@link #GROWTH_BYTES} above what the last trim left (an idle server's occasional young collection, after a ping
+ * round, does not start a concurrent cycle of the whole heap). Then nothing more until the collector runs again.
  *
  * <p>This replaces G1's own periodic collection ({@code G1PeriodicGCInterval=2000}), which ran a concurrent cycle
  * every 2 s for as long as the server was idle, whatever the heap held: 4.7 % of a core (the "G1 Conc" thread) for
@@ -21,14 +23,19 @@ final class HeapTrim {
     private static final System.Logger LOG = System.getLogger(HeapTrim.class.getName());
     /** How often the collectors' counts are read; a trim follows one quiet period after the last collection. */
     static final long CHECK_MILLIS = 1_000;
+    /** How far the committed heap must have grown since the last trim for the next one. */
+    static final long GROWTH_BYTES = 16L << 20;
 
     private final LongSupplier collections;
+    private final LongSupplier committed;
     private final Runnable collect;
     private long seen;
     private boolean collectedSinceTrim;
+    private long committedAfterTrim;
 
-    HeapTrim(LongSupplier collections, Runnable collect) {
+    HeapTrim(LongSupplier collections, LongSupplier committed, Runnable collect) {
         this.collections = collections;
+        this.committed = committed;
         this.collect = collect;
         this.seen = collections.getAsLong();
     }
@@ -50,7 +57,8 @@ final class HeapTrim {
             }
             return n;
         };
-        HeapTrim trim = new HeapTrim(count, System::gc);
+        java.lang.management.MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        HeapTrim trim = new HeapTrim(count, () -> memory.getHeapMemoryUsage().getCommitted(), System::gc);
         boolean[] running = new boolean[1];
         timer.scheduleWithFixedDelay(() -> {
             synchronized (running) {
@@ -86,8 +94,8 @@ final class HeapTrim {
     }
 
     /**
-     * One check: true when the collector ran since the last trim and has been quiet since the previous check
-     * (the burst is over). Not thread-safe: one caller at a time.
+     * One check: true when the collector ran since the last trim and has been quiet since the previous check (the
+     * burst is over), and the heap grew by {@link #GROWTH_BYTES} since the last trim.
      */
     synchronized boolean due() {
         long now = collections.getAsLong();
@@ -96,7 +104,7 @@ final class HeapTrim {
             collectedSinceTrim = true;
             return false;       // still collecting: wait for a quiet period
         }
-        return collectedSinceTrim;
+        return collectedSinceTrim && committed.getAsLong() > committedAfterTrim + GROWTH_BYTES;
     }
 
     /** The trim: one collection; what it counts is ours, not a new burst. */
@@ -105,6 +113,7 @@ final class HeapTrim {
         synchronized (this) {
             seen = collections.getAsLong();
             collectedSinceTrim = false;
+            committedAfterTrim = committed.getAsLong();
         }
     }
 }

@@ -10,9 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class HeapTrimTest {
     private final AtomicLong collections = new AtomicLong();
     private final AtomicLong trims = new AtomicLong();
-    private final HeapTrim trim = new HeapTrim(collections::get, () -> {
+    private final AtomicLong committed = new AtomicLong(400L << 20);
+    private final HeapTrim trim = new HeapTrim(collections::get, committed::get, () -> {
         trims.incrementAndGet();
         collections.addAndGet(2);       // the trim's own collection counts too (pause + concurrent cycle)
+        committed.set(100L << 20);      // and gives the heap back
     });
 
     private void check() {
@@ -46,6 +48,11 @@ class HeapTrimTest {
         check();
         assertEquals(1, trims.get(), "not while the collector runs");
         check();
-        assertEquals(2, trims.get(), "the next burst gets its trim");
+        assertEquals(1, trims.get(), "a collection that did not grow the heap (an idle server's ping round) is left alone");
+        committed.set(300L << 20);
+        collections.incrementAndGet();
+        check();
+        check();
+        assertEquals(2, trims.get(), "the next burst that grew the heap gets its trim");
     }
 }

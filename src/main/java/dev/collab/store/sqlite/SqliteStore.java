@@ -98,6 +98,19 @@ public final class SqliteStore implements Store {
      * connection instead (a PASSIVE checkpoint never blocks the writer); the log file is cut back to 64 MiB when
      * SQLite restarts it.
      */
+    private Path walFile() {
+        return Path.of(url.substring("jdbc:sqlite:".length()) + "-wal");
+    }
+
+    /** The log file's size and modification time ("" when it cannot be read: then every round checkpoints). */
+    private static String logState(Path wal) {
+        try {
+            return Files.size(wal) + "@" + Files.getLastModifiedTime(wal).toInstant();
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
     private static Connection writerPragmas(Connection c) throws SQLException {
         try (Statement st = c.createStatement()) {
             st.execute("PRAGMA wal_autocheckpoint=0");
@@ -106,14 +119,24 @@ public final class SqliteStore implements Store {
         return c;
     }
 
-    /** Checkpoints every {@link #CHECKPOINT_MILLIS} (cheap when the log has nothing new) until the store closes. */
+    /**
+     * Checkpoints every {@link #CHECKPOINT_MILLIS} while the log file changes (one stat of the file otherwise) until
+     * the store closes.
+     */
     private void checkpointLoop() {
+        Path wal = walFile();
+        String checkpointed = null;
         while (!closed) {
             try {
                 Thread.sleep(CHECKPOINT_MILLIS);   // a fixed cadence, not a wait for a condition
+                String state = logState(wal);
+                if (!state.isEmpty() && state.equals(checkpointed)) {
+                    continue;
+                }
                 try (Statement st = checkpoints.createStatement()) {
                     st.execute("PRAGMA wal_checkpoint(PASSIVE)");
                 }
+                checkpointed = state;
             } catch (InterruptedException e) {
                 return;
             } catch (SQLException e) {
