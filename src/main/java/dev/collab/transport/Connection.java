@@ -1,5 +1,7 @@
 package dev.collab.transport;
 
+import io.helidon.websocket.WsCloseCodes;
+
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -16,25 +18,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * and a client that stops reading fills only its own queue; past the byte bound it is closed as a slow consumer,
  * and nobody else waits for it. Frames are encoded when queued, once for all the receivers of one message.
  */
-public final class Connection {
+public final class Connection implements Outbound {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final AtomicLong IDS = new AtomicLong();
     /** A burst is written in pieces of about this size, so one write never gathers an unbounded amount. */
     private static final int MAX_WRITE_BYTES = 256 * 1024;
 
-    /** Close codes used across protocols. */
-    public static final int CLOSE_NORMAL = 1000;
-    public static final int CLOSE_GOING_AWAY = 1001;
-    public static final int CLOSE_POLICY = 1008;
-    public static final int CLOSE_TOO_BIG = 1009;
-    public static final int CLOSE_INTERNAL = 1011;
-    public static final int CLOSE_TRY_AGAIN_LATER = 1013;
-    /** The document was deleted: in the 4400-4499 range y-websocket's provider takes as final (no reconnect). */
-    public static final int CLOSE_DOCUMENT_DELETED = 4404;
-
     /** A frame ready for the wire; {@code kind} null for control frames (not counted as messages). */
-    private record Outbound(byte[] frame, String kind, int payloadBytes, boolean close, Iterator<?> parts) {
-        Outbound(byte[] frame, String kind, int payloadBytes, boolean close) {
+    private record Frame(byte[] frame, String kind, int payloadBytes, boolean close, Iterator<?> parts) {
+        Frame(byte[] frame, String kind, int payloadBytes, boolean close) {
             this(frame, kind, payloadBytes, close, null);
         }
 
@@ -51,7 +43,7 @@ public final class Connection {
      */
     private static final class LastEncoded {
         java.lang.ref.WeakReference<Object> message = new java.lang.ref.WeakReference<>(null);
-        java.lang.ref.WeakReference<Outbound> frame = new java.lang.ref.WeakReference<>(null);
+        java.lang.ref.WeakReference<Frame> frame = new java.lang.ref.WeakReference<>(null);
         ProtocolHandler.Factory kinds;
     }
 
@@ -62,7 +54,7 @@ public final class Connection {
     private final String protocol;
     private final String remoteAddress;
     private final long maxQueuedBytes;
-    private final ConcurrentLinkedQueue<Outbound> outbox = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Frame> outbox = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -75,8 +67,7 @@ public final class Connection {
     private volatile WsSocket socket;
     private volatile long lastInboundNanos = System.nanoTime();
     private volatile Runnable protocolCleanup = () -> { };
-    private volatile Runnable keepalive = () -> { };
-    private volatile int closeCode = CLOSE_NORMAL;
+    private volatile int closeCode = WsCloseCodes.NORMAL_CLOSE;
     private volatile String closeReason = "";
     /** Refusals on this connection by reason: the first is logged at once, the counts when it closes. */
     private final java.util.Map<String, java.util.concurrent.atomic.LongAdder> refusals =
@@ -99,6 +90,7 @@ public final class Connection {
         scheduleDrain();
     }
 
+    @Override
     public long id() {
         return id;
     }
@@ -107,18 +99,22 @@ public final class Connection {
         return protocol;
     }
 
+    @Override
     public String remoteAddress() {
         return remoteAddress;
     }
 
+    @Override
     public boolean isOpen() {
         return !closing.get();
     }
 
+    @Override
     public void sendText(String text) {
         enqueue(encoded(text));
     }
 
+    @Override
     public void sendBinary(byte[] data) {
         enqueue(encoded(data));
     }
@@ -130,23 +126,24 @@ public final class Connection {
      * quarter of the bound at most (a client asking again and again without reading still fills its queue);
      * messages queued behind it count as usual, so a client that stops reading is still closed.
      */
+    @Override
     public void sendParts(Iterator<?> messages, long estimatedBytes) {
-        enqueue(new Outbound(EMPTY, null, (int) Math.min(estimatedBytes, maxQueuedBytes / 4), false, messages));
+        enqueue(new Frame(EMPTY, null, (int) Math.min(estimatedBytes, maxQueuedBytes / 4), false, messages));
     }
 
-    private Outbound encoded(Object message) {
+    private Frame encoded(Object message) {
         LastEncoded last = LAST_ENCODED.get();
-        Outbound cached = last.frame.get();
+        Frame cached = last.frame.get();
         if (cached != null && last.message.get() == message && last.kinds == kinds) {
             return cached;
         }
-        Outbound frame;
+        Frame frame;
         if (message instanceof String text) {
             byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-            frame = new Outbound(WsFrames.frame(WsFrameReader.OP_TEXT, utf8), kinds.kindOf(text), utf8.length, false);
+            frame = new Frame(WsFrames.frame(WsFrameReader.OP_TEXT, utf8), kinds.kindOf(text), utf8.length, false);
         } else {
             byte[] data = (byte[]) message;
-            frame = new Outbound(WsFrames.frame(WsFrameReader.OP_BINARY, data), kinds.kindOf(data), data.length, false);
+            frame = new Frame(WsFrames.frame(WsFrameReader.OP_BINARY, data), kinds.kindOf(data), data.length, false);
         }
         last.message = new java.lang.ref.WeakReference<>(message);
         last.frame = new java.lang.ref.WeakReference<>(frame);
@@ -156,20 +153,21 @@ public final class Connection {
 
     /** A WebSocket ping (to a connection that has been silent). */
     void ping() {
-        enqueue(new Outbound(WsFrames.frame(WsFrameReader.OP_PING, EMPTY), null, 0, false));
+        enqueue(new Frame(WsFrames.frame(WsFrameReader.OP_PING, EMPTY), null, 0, false));
     }
 
-    /** The protocol's own keepalive, for clients whose code cannot see WebSocket pings. */
+    /** The protocol's own keepalive ({@link ProtocolHandler.Factory#keepalive}), for clients that cannot see pings. */
     void keepalive() {
-        keepalive.run();
-    }
-
-    void onKeepalive(Runnable action) {
-        keepalive = action;
+        switch (kinds.keepalive()) {
+            case null -> { }
+            case String text -> sendText(text);
+            case byte[] data -> sendBinary(data);
+            default -> throw new IllegalStateException("a keepalive is a String or a byte[]");
+        }
     }
 
     void pong(byte[] data) {
-        enqueue(new Outbound(WsFrames.frame(WsFrameReader.OP_PONG, data), null, data.length, false));
+        enqueue(new Frame(WsFrames.frame(WsFrameReader.OP_PONG, data), null, data.length, false));
     }
 
     /**
@@ -177,11 +175,8 @@ public final class Connection {
      * and the log: the first of each reason on this connection is logged at once, the rest are counted and logged
      * as one line per reason when the connection finishes, never one line per message.
      */
-    public void reportRefused(String reason) {
-        reportRefused(reason, null);
-    }
-
     /** {@link #reportRefused(String)} with what the first log line should say about it. */
+    @Override
     public void reportRefused(String reason, String detail) {
         events.refused(reason);
         java.util.concurrent.atomic.LongAdder count = refusals.get(reason);
@@ -204,12 +199,14 @@ public final class Connection {
         return count == null ? 0 : count.sum();
     }
 
-    /** The close code sent or received (1006 when the connection dropped), {@value #CLOSE_NORMAL} while open. */
+    /** The close code sent or received (1006 when the connection dropped), 1000 while open. */
+    @Override
     public int closeCode() {
         return closeCode;
     }
 
     /** The close reason that went with {@link #closeCode()}; empty when none was given. */
+    @Override
     public String closeReason() {
         return closeReason;
     }
@@ -231,9 +228,10 @@ public final class Connection {
     }
 
     /** Sends a close frame after what is already queued; the connection is cleaned up once it is out. */
+    @Override
     public void close(int code, String reason) {
         if (closing.compareAndSet(false, true)) {
-            if (closeReason.isEmpty() && closeCode == CLOSE_NORMAL) {
+            if (closeReason.isEmpty() && closeCode == WsCloseCodes.NORMAL_CLOSE) {
                 closeCode = code;
                 closeReason = reason;
             }
@@ -242,11 +240,11 @@ public final class Connection {
         }
     }
 
-    private static Outbound closeFrame(int code, String reason) {
-        return new Outbound(WsFrames.close(code, reason), null, 0, true);
+    private static Frame closeFrame(int code, String reason) {
+        return new Frame(WsFrames.close(code, reason), null, 0, true);
     }
 
-    private void enqueue(Outbound item) {
+    private void enqueue(Frame item) {
         if (closing.get()) {
             return;
         }
@@ -256,7 +254,7 @@ public final class Connection {
             LOG.log(System.Logger.Level.WARNING, "closing slow consumer {0} ({1}): {2} bytes unsent",
                     id, remoteAddress, queued - item.size());
             onSlowConsumer.run();
-            closeNow(CLOSE_TRY_AGAIN_LATER, "slow consumer: too much unsent data");
+            closeNow(WsCloseCodes.TRY_AGAIN_LATER, "slow consumer: too much unsent data");
             return;
         }
         outbox.add(item);
@@ -306,10 +304,10 @@ public final class Connection {
     private void drain() {
         WsSocket s = socket;
         List<byte[]> batch = new ArrayList<>();
-        List<Outbound> sent = new ArrayList<>();
+        List<Frame> sent = new ArrayList<>();
         try {
             while (true) {
-                Outbound item = outbox.poll();
+                Frame item = outbox.poll();
                 if (item == null) {
                     draining.set(false);
                     // something queued between the poll and the reset is ours to send if no one else took it
@@ -351,12 +349,12 @@ public final class Connection {
         }
     }
 
-    private void write(WsSocket s, List<byte[]> batch, List<Outbound> sent) {
+    private void write(WsSocket s, List<byte[]> batch, List<Frame> sent) {
         if (batch.isEmpty()) {
             return;
         }
         s.write(batch);
-        for (Outbound o : sent) {
+        for (Frame o : sent) {
             if (o.kind() != null) {
                 events.outbound(protocol, o.kind(), o.payloadBytes());
             }
@@ -368,12 +366,12 @@ public final class Connection {
     /** Encodes and writes the parts one at a time; stops when the connection is closed ahead of its queue. */
     private void sendParts(WsSocket s, Iterator<?> messages) {
         while (!abandoned && messages.hasNext()) {
-            Outbound frame = switch (messages.next()) {
+            Frame frame = switch (messages.next()) {
                 case String text -> {
                     byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-                    yield new Outbound(WsFrames.frame(WsFrameReader.OP_TEXT, utf8), kinds.kindOf(text), utf8.length, false);
+                    yield new Frame(WsFrames.frame(WsFrameReader.OP_TEXT, utf8), kinds.kindOf(text), utf8.length, false);
                 }
-                case byte[] data -> new Outbound(WsFrames.frame(WsFrameReader.OP_BINARY, data), kinds.kindOf(data),
+                case byte[] data -> new Frame(WsFrames.frame(WsFrameReader.OP_BINARY, data), kinds.kindOf(data),
                         data.length, false);
                 default -> throw new IllegalArgumentException("parts are String or byte[]");
             };

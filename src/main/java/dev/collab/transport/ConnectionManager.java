@@ -1,5 +1,7 @@
 package dev.collab.transport;
 
+import io.helidon.websocket.WsCloseCodes;
+
 import io.helidon.websocket.WsUpgradeException;
 
 import java.util.Map;
@@ -108,15 +110,15 @@ public final class ConnectionManager implements AutoCloseable {
         int fromAddress = openByAddress.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet();
         if (fromAddress > limits.maxConnectionsPerIp()) {
             c.reportRefused("connections-per-ip");
-            c.close(Connection.CLOSE_POLICY, "too many connections from your address");
+            c.close(WsCloseCodes.VIOLATED_POLICY, "too many connections from your address");
         }
         return c;
     }
 
     /** Closes the connection (4408) if its handler has not authenticated by the deadline. */
-    void enforceAuthDeadline(Connection c, ProtocolHandler handler) {
+    void enforceAuthDeadline(Connection c, java.util.function.BooleanSupplier authenticated) {
         timer.schedule(() -> {
-            if (!c.isFinished() && !handler.isAuthenticated()) {
+            if (!c.isFinished() && !authenticated.getAsBoolean()) {
                 c.reportRefused("auth-timeout");
                 c.close(4408, "authentication timeout");
             }
@@ -187,6 +189,6 @@ public final class ConnectionManager implements AutoCloseable {
 
     @Override
     public void close() {
-        closeAll(Connection.CLOSE_GOING_AWAY, "server shutting down", 0);
+        closeAll(WsCloseCodes.GOING_AWAY, "server shutting down", 0);
     }
 }

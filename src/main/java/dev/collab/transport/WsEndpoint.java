@@ -1,15 +1,19 @@
 package dev.collab.transport;
 
+import io.helidon.websocket.WsCloseCodes;
+
 import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One connection's messages on the way in: the upgrade check, the message rate limit, the protocol handler's
  * calls, and its cleanup on every exit path. Complete (reassembled, size-checked, UTF-8-checked) messages come
- * from {@link WsFrameReader} on the connection's reader thread.
+ * from {@link WsFrameReader} on the connection's reader thread; the handler's calls are serialized here (see
+ * {@link ProtocolHandler} for which thread makes each).
  */
 final class WsEndpoint implements WsFrameReader.Sink {
     private static final System.Logger LOG = System.getLogger(WsEndpoint.class.getName());
@@ -23,7 +27,13 @@ final class WsEndpoint implements WsFrameReader.Sink {
     private Connection connection;
     private ProtocolHandler handler;
     private TokenBucket rate;
+    /** Serializes the handler's calls (see {@link ProtocolHandler} on threads); guards {@code handlerClosed}. */
+    private final ReentrantLock calls = new ReentrantLock();
     private boolean handlerClosed;
+    private volatile boolean closeRequested;
+    private volatile boolean cleanedUp;
+    /** What the handler's {@code isAuthenticated} answered after its last call (read by the auth deadline). */
+    private volatile boolean authenticated;
     /** When the client was last told it is rate-limited: at most once a second, the other drops are only counted. */
     private long lastRateLimitReply = System.nanoTime() - RATE_LIMIT_REPLY_NANOS;
     private static final long RATE_LIMIT_REPLY_NANOS = 1_000_000_000L;
@@ -50,7 +60,7 @@ final class WsEndpoint implements WsFrameReader.Sink {
         manager.checkUpgrade(factory, request, true);
     }
 
-    /** The socket is upgraded: registers the connection and opens the protocol's side of it. */
+    /** The socket is upgraded: registers the connection and opens the protocol's side of it (on the reader). */
     Connection open(WsSocket socket, String peerHost) {
         connection = manager.register(protocol, factory, peerHost, request);
         connection.start(socket);
@@ -63,30 +73,48 @@ final class WsEndpoint implements WsFrameReader.Sink {
             handler = factory.create(request, connection);
             request = null;     // the handler took what it needs; don't keep the upgrade headers per connection
             connection.onFinish(this::closed);
-            connection.onKeepalive(handler::onKeepalive);
-            handler.onOpen();
-            if (!handler.isAuthenticated()) {
-                manager.enforceAuthDeadline(connection, handler);
+            call(handler::onOpen);
+            if (!authenticated) {
+                manager.enforceAuthDeadline(connection, () -> authenticated);
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "opening a " + protocol + " connection failed", e);
-            connection.close(Connection.CLOSE_INTERNAL, "server error");
+            connection.close(WsCloseCodes.UNEXPECTED_CONDITION, "server error");
             closed();
         }
         return connection;
     }
 
+    /**
+     * Runs one handler call on the reader, never beside another call or after {@link #closed}: a cleanup asked for
+     * meanwhile (by the writer or the timer) runs here, once the call returns.
+     */
+    private void call(Runnable call) {
+        calls.lock();
+        try {
+            if (!handlerClosed) {
+                call.run();
+                authenticated = handler.isAuthenticated();
+            }
+        } finally {
+            calls.unlock();
+        }
+        if (closeRequested) {
+            closed();
+        }
+    }
+
     @Override
     public void onText(String text) {
         if (connection.isOpen() && handler != null && admit(factory.kindOf(text), Connection.utf8Length(text))) {
-            handler.onText(text);
+            call(() -> handler.onText(text));
         }
     }
 
     @Override
     public void onBinary(byte[] data) {
         if (connection.isOpen() && handler != null && admit(factory.kindOf(data), data.length)) {
-            handler.onBinary(data);
+            call(() -> handler.onBinary(data));
         }
     }
 
@@ -99,7 +127,7 @@ final class WsEndpoint implements WsFrameReader.Sink {
         long now = System.nanoTime();
         if (now - lastRateLimitReply >= RATE_LIMIT_REPLY_NANOS) {
             lastRateLimitReply = now;
-            handler.onRateLimited();
+            call(handler::onRateLimited);
         }
         return false;
     }
@@ -118,13 +146,13 @@ final class WsEndpoint implements WsFrameReader.Sink {
     @Override
     public void onClose(int code, String reason) {
         connection.closedByClient(code, reason);
-        connection.close(code == 1005 ? Connection.CLOSE_NORMAL : code, "");
+        connection.close(code == 1005 ? WsCloseCodes.NORMAL_CLOSE : code, "");
         closed();
     }
 
     /** A frame broke RFC 6455 or the size limit: closed with the matching code. */
     void protocolError(int code, String message) {
-        if (code == Connection.CLOSE_TOO_BIG) {
+        if (code == WsCloseCodes.TOO_BIG) {
             connection.reportRefused("too-big");
         }
         connection.close(code, message);
@@ -139,14 +167,32 @@ final class WsEndpoint implements WsFrameReader.Sink {
         }
     }
 
-    /** Protocol cleanup, once; the connection's own cleanup may also arrive through the writer or the sweep. */
-    private synchronized void closed() {
-        if (!handlerClosed && handler != null) {
-            handlerClosed = true;
+    /**
+     * Protocol cleanup, once, from any thread: the reader's exits, the writer or the timer finishing the connection.
+     * It runs at once unless a handler call is running, and then right after that call, on the reader (a thread
+     * that finds the calls taken leaves it to the holder, which looks again after letting go): so the handler is
+     * never called from two threads at once, and never again after {@code onClosed}.
+     */
+    private void closed() {
+        closeRequested = true;
+        if (calls.isHeldByCurrentThread()) {
+            return;         // inside a handler call on this thread: call() runs it once that returns
+        }
+        while (!cleanedUp && calls.tryLock()) {
             try {
-                handler.onClosed();
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "protocol cleanup failed", e);
+                if (!handlerClosed) {
+                    handlerClosed = true;
+                    if (handler != null) {
+                        try {
+                            handler.onClosed();
+                        } catch (RuntimeException e) {
+                            LOG.log(System.Logger.Level.WARNING, "protocol cleanup failed", e);
+                        }
+                    }
+                }
+                cleanedUp = true;
+            } finally {
+                calls.unlock();
             }
         }
     }

@@ -4,7 +4,7 @@ import dev.collab.auth.AccessPolicy;
 import dev.collab.auth.Expiry;
 import dev.collab.protocol.MessageKinds;
 import dev.collab.room.Rooms;
-import dev.collab.transport.Connection;
+import dev.collab.transport.Outbound;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.transport.UpgradeRequest;
 
@@ -28,9 +28,17 @@ public final class HocuspocusProtocol implements ProtocolHandler.Factory {
     }
 
     @Override
-    public ProtocolHandler create(UpgradeRequest request, Connection connection) {
+    public ProtocolHandler create(UpgradeRequest request, Outbound connection) {
         return new HocuspocusSession(connection, rooms, limits, access, expiry);
     }
+
+    /** The provider's watchdog only sees messages, not WebSocket pings: 30 s of silence makes it reconnect. */
+    @Override
+    public Object keepalive() {
+        return KEEPALIVE;
+    }
+
+    private static final byte[] KEEPALIVE = HocuspocusCodec.ping();
 
     @Override
     public String kindOf(byte[] message) {

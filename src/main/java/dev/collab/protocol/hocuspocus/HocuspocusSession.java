@@ -4,6 +4,7 @@ import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
 import dev.collab.auth.Expiry;
 import dev.collab.protocol.EncodedParts;
+import dev.collab.protocol.Membership;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec.Scope;
 import dev.collab.protocol.json.JsonOut;
 import dev.collab.protocol.yjs.YjsPeers;
@@ -12,15 +13,16 @@ import dev.collab.room.Peer;
 import dev.collab.room.Room;
 import dev.collab.room.RoomEvent;
 import dev.collab.room.Rooms;
-import dev.collab.transport.Connection;
+import dev.collab.transport.Outbound;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.yjs.Lib0Reader;
+
+import io.helidon.websocket.WsCloseCodes;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.Map;
 
 /**
@@ -34,21 +36,29 @@ final class HocuspocusSession implements ProtocolHandler {
     /** 4205 "Reset Connection", as the Hocuspocus server's closeConnections: the stock clients reconnect. */
     static final int CLOSE_RESET = 4205;
     private static final System.Logger LOG = System.getLogger(HocuspocusSession.class.getName());
-    private static final int CLOSE_INVALID_PAYLOAD = 1007;
+    private static final int CLOSE_INVALID_PAYLOAD = WsCloseCodes.NOT_CONSISTENT;
 
-    private final Connection connection;
+    private final Outbound connection;
     private final Rooms rooms;
     private final HocuspocusLimits limits;
     /** Documents by the name field exactly as the client sends it (the routing key). */
     private final Map<String, DocumentPeer> documents = new ConcurrentHashMap<>();
-    private final Map<String, ArrayDeque<HocuspocusCodec.Inbound>> pending = new HashMap<>();
+    /** Frames of documents whose Auth has not come yet, by name; only the handler's calls touch it. */
+    private final Map<String, Pending> pending = new HashMap<>();
     private final AccessPolicy access;
     private final Expiry expiry;
+    /** The frames and bytes held in {@link #pending}, summed over its documents (the pre-auth bound). */
     private int pendingFrames;
     private long pendingBytes;
+
+    /** One document's frames waiting for its Auth, with their bytes (so taking them out keeps the sums true). */
+    private static final class Pending {
+        final ArrayDeque<HocuspocusCodec.Inbound> frames = new ArrayDeque<>();
+        long bytes;
+    }
     private volatile boolean authenticatedOnce;
 
-    HocuspocusSession(Connection connection, Rooms rooms, HocuspocusLimits limits, AccessPolicy access,
+    HocuspocusSession(Outbound connection, Rooms rooms, HocuspocusLimits limits, AccessPolicy access,
                       Expiry expiry) {
         this.expiry = expiry;
         this.connection = connection;
@@ -63,14 +73,8 @@ final class HocuspocusSession implements ProtocolHandler {
     }
 
     @Override
-    public Connection connection() {
+    public Outbound connection() {
         return connection;
-    }
-
-    @Override
-    public void onKeepalive() {
-        // the provider's watchdog only sees messages, not WebSocket pings: 30 s of silence makes it reconnect
-        connection.sendBinary(HocuspocusCodec.ping());
     }
 
     @Override
@@ -94,26 +98,49 @@ final class HocuspocusSession implements ProtocolHandler {
         if (doc != null) {
             doc.handle(message);
         } else if (message instanceof HocuspocusCodec.Close) {
-            pending.remove(name);
+            takePending(name);      // the provider gave up on it before its Auth was decided
         } else {
             queue(name, message, data.length);
         }
     }
 
     private void queue(String name, HocuspocusCodec.Inbound message, int size) {
-        pendingFrames++;
-        pendingBytes += size;
-        if (pendingFrames > limits.maxPendingFrames() || pendingBytes > limits.maxPendingBytes()) {
+        if (pendingFrames + 1 > limits.maxPendingFrames() || pendingBytes + size > limits.maxPendingBytes()) {
             connection.close(HocuspocusCodec.CLOSE_UNAUTHORIZED, "too many frames before authentication");
             return;
         }
-        pending.computeIfAbsent(name, n -> new ArrayDeque<>()).add(message);
+        pendingFrames++;
+        pendingBytes += size;
+        Pending queued = pending.computeIfAbsent(name, n -> new Pending());
+        queued.frames.add(message);
+        queued.bytes += size;
+    }
+
+    /** Takes a document's waiting frames out of {@link #pending} and out of its sums; null when there are none. */
+    private ArrayDeque<HocuspocusCodec.Inbound> takePending(String name) {
+        Pending queued = pending.remove(name);
+        if (queued == null) {
+            return null;
+        }
+        pendingFrames -= queued.frames.size();
+        pendingBytes -= queued.bytes;
+        return queued.frames;
+    }
+
+    /** The pre-auth sums, for tests: frames and bytes waiting for an Auth. */
+    int pendingFrames() {
+        return pendingFrames;
+    }
+
+    long pendingBytes() {
+        return pendingBytes;
     }
 
     private void authenticate(HocuspocusCodec.Auth auth, int size) {
         String name = auth.documentName();
-        if (documents.containsKey(name)) {
-            connection.sendBinary(HocuspocusCodec.authenticated(name, documents.get(name).scope));
+        DocumentPeer open = documents.get(name);
+        if (open != null) {
+            connection.sendBinary(HocuspocusCodec.authenticated(name, open.scope));
             return;
         }
         String documentId = HocuspocusCodec.documentNameOf(name);
@@ -123,7 +150,7 @@ final class HocuspocusSession implements ProtocolHandler {
         }
         Access granted = problem == null ? access.check(auth.token(), documentId) : Access.forbidden(problem);
         if (!granted.granted()) {
-            dropPending(name);
+            takePending(name);      // frames of a refused document never reach a room
             LOG.log(System.Logger.Level.INFO, "hocuspocus connection {0}: permission denied for {1}: {2}",
                     connection.id(), documentId, granted.reason());
             connection.reportRefused("auth");
@@ -136,19 +163,9 @@ final class HocuspocusSession implements ProtocolHandler {
         documents.put(name, doc);
         authenticatedOnce = true;
         doc.open();
-        ArrayDeque<HocuspocusCodec.Inbound> queued = pending.remove(name);
+        ArrayDeque<HocuspocusCodec.Inbound> queued = takePending(name);
         if (queued != null) {
-            pendingFrames -= queued.size();
-            pendingBytes = pendingFrames == 0 ? 0 : pendingBytes;
             queued.forEach(doc::handle);
-        }
-    }
-
-    private void dropPending(String name) {
-        // frames of a refused document never reach a room
-        ArrayDeque<HocuspocusCodec.Inbound> queued = pending.remove(name);
-        if (queued != null) {
-            pendingFrames -= queued.size();
         }
     }
 
@@ -165,6 +182,8 @@ final class HocuspocusSession implements ProtocolHandler {
         }
         documents.clear();
         pending.clear();
+        pendingFrames = 0;
+        pendingBytes = 0;
     }
 
     /** One document on this socket: the room member. */
@@ -173,7 +192,7 @@ final class HocuspocusSession implements ProtocolHandler {
         private final String documentId;
         private final Scope scope;
         private final String userId;
-        private final AtomicReference<Room> room = new AtomicReference<>();
+        private final Membership membership;
         private final long connectedAt = System.currentTimeMillis();
         private Instant expiresAt;
         private Expiry.Scheduled expiring = () -> { };
@@ -183,6 +202,7 @@ final class HocuspocusSession implements ProtocolHandler {
             this.userId = userId;
             this.documentId = documentId;
             this.scope = scope;
+            this.membership = new Membership(rooms, documentId, this);
         }
 
         /** Joins the room; Authenticated goes out from inside the room, ahead of anything the room sends. */
@@ -192,9 +212,7 @@ final class HocuspocusSession implements ProtocolHandler {
             // the token's exp holds for the whole connection: the socket is closed with 4205 (the provider
             // reconnects and authenticates every document again, with a fresh token from its token function)
             expiring = expiry.at(expiresAt, () -> connection.close(CLOSE_RESET, "access token expired"));
-            Room r = rooms.acquire(documentId);
-            room.set(r);
-            r.join(this, joined -> connection.sendBinary(HocuspocusCodec.authenticated(name, scope)))
+            membership.join(joined -> connection.sendBinary(HocuspocusCodec.authenticated(name, scope)))
                     .whenComplete((joined, error) -> {
                         if (error != null) {
                             Throwable cause = Room.failureOf(error);
@@ -209,24 +227,24 @@ final class HocuspocusSession implements ProtocolHandler {
                     });
             // like the reference server: a new connection gets the current awareness states (the provider
             // never asks for them)
-            r.sendAwareness(this);
+            Room r = membership.room();
+            if (r != null) {
+                r.sendAwareness(this);
+            }
         }
 
         void leave() {
             expiring.cancel();
-            Room r = room.getAndSet(null);
-            if (r != null) {
+            if (membership.leave()) {
                 LOG.log(System.Logger.Level.INFO, "close protocol=hocuspocus doc={0} client={1} conn={2} code={3}"
                         + " reason=\"{4}\" user={5}", documentId, clientId(), String.valueOf(connection.id()),
-                        connection.isOpen() ? Connection.CLOSE_NORMAL : connection.closeCode(),
+                        connection.isOpen() ? WsCloseCodes.NORMAL_CLOSE : connection.closeCode(),
                         connection.isOpen() ? "document closed" : connection.closeReason(), userId);
-                r.leave(this);
-                rooms.release(r);
             }
         }
 
         void handle(HocuspocusCodec.Inbound message) {
-            Room room = this.room.get();
+            Room room = membership.room();
             if (room == null) {
                 return;
             }

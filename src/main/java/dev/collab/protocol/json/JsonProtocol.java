@@ -6,7 +6,7 @@ import dev.collab.auth.Expiry;
 import dev.collab.protocol.MessageKinds;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
-import dev.collab.transport.Connection;
+import dev.collab.transport.Outbound;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.transport.UpgradeRefused;
 import dev.collab.transport.UpgradeRefused;
@@ -49,7 +49,7 @@ public final class JsonProtocol implements ProtocolHandler.Factory {
     }
 
     @Override
-    public ProtocolHandler create(UpgradeRequest request, Connection connection) {
+    public ProtocolHandler create(UpgradeRequest request, Outbound connection) {
         String documentId = request.param("documentId").orElseThrow();
         String clientId = request.param("clientID").filter(s -> !s.isEmpty())
                 .orElseGet(() -> "c-" + UUID.randomUUID().toString().substring(0, 18));

@@ -2,15 +2,18 @@ package dev.collab.protocol.json;
 
 import dev.collab.auth.Expiry;
 import dev.collab.protocol.EncodedParts;
+import dev.collab.protocol.Membership;
 import dev.collab.room.AwarenessEntry;
 import dev.collab.room.Peer;
 import dev.collab.room.Room;
 import dev.collab.room.RoomEvent;
 import dev.collab.room.Rooms;
-import dev.collab.transport.Connection;
+import dev.collab.transport.Outbound;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.yjs.Lib0Reader;
 import dev.collab.yjs.YUpdates;
+
+import io.helidon.websocket.WsCloseCodes;
 
 import java.time.Instant;
 import java.util.Base64;
@@ -20,9 +23,11 @@ final class JsonSession implements ProtocolHandler, Peer {
     static final int SLOT = 0;
     /** 4205 "Reset Connection", as the Hocuspocus server's closeConnections: the stock clients reconnect. */
     static final int CLOSE_RESET = 4205;
+    /** 4404: the document was deleted; in the 4400-4499 range the stock Yjs providers take as final. */
+    static final int CLOSE_DOCUMENT_DELETED = 4404;
     private static final System.Logger LOG = System.getLogger(JsonSession.class.getName());
 
-    private final Connection connection;
+    private final Outbound connection;
     private final Rooms rooms;
     private final String documentId;
     private final String clientId;
@@ -34,9 +39,9 @@ final class JsonSession implements ProtocolHandler, Peer {
     private final Expiry expiry;
     private final Instant expiresAt;
     private Expiry.Scheduled expiring = () -> { };
-    private Room room;
+    private final Membership membership;
 
-    JsonSession(Connection connection, Rooms rooms, String documentId, String clientId, boolean canWrite,
+    JsonSession(Outbound connection, Rooms rooms, String documentId, String clientId, boolean canWrite,
                 String userId, Expiry expiry, Instant expiresAt) {
         this.expiry = expiry;
         this.expiresAt = expiresAt;
@@ -47,10 +52,11 @@ final class JsonSession implements ProtocolHandler, Peer {
         this.clientId = clientId;
         this.canWrite = canWrite;
         this.ownAwarenessId = AwarenessEntry.idForJsonClient(documentId, clientId);
+        this.membership = new Membership(rooms, documentId, this);
     }
 
     @Override
-    public Connection connection() {
+    public Outbound connection() {
         return connection;
     }
 
@@ -63,8 +69,7 @@ final class JsonSession implements ProtocolHandler, Peer {
             sendError("token-expired", "the access token expired; reconnect with a fresh one");
             connection.close(CLOSE_RESET, "access token expired");
         });
-        room = rooms.acquire(documentId);
-        room.join(this, joined -> connection.sendText(JsonOut.object()
+        membership.join(joined -> connection.sendText(JsonOut.object()
                 .field("type", "connected")
                 .field("documentId", documentId)
                 .field("clientID", clientId)
@@ -74,7 +79,7 @@ final class JsonSession implements ProtocolHandler, Peer {
                 .whenComplete((joined, error) -> {
                     if (error != null) {
                         Throwable cause = Room.failureOf(error);
-                        connection.close(Connection.CLOSE_TRY_AGAIN_LATER, cause.getMessage());
+                        connection.close(WsCloseCodes.TRY_AGAIN_LATER, cause.getMessage());
                     }
                 });
     }
@@ -93,6 +98,10 @@ final class JsonSession implements ProtocolHandler, Peer {
             connection.reportRefused("invalid-message");
             sendError(e.code(), e.getMessage());
             return;
+        }
+        Room room = membership.room();
+        if (room == null) {
+            return;     // refused or left: the connection is closing
         }
         switch (command) {
             case JsonCommand.Sync sync -> room.catchUp(this, sync.version(), sync.stateVector());
@@ -167,11 +176,7 @@ final class JsonSession implements ProtocolHandler, Peer {
         expiring.cancel();
         LOG.log(System.Logger.Level.INFO, "close protocol=json doc={0} client={1} conn={2} code={3} reason=\"{4}\" user={5}",
                 documentId, clientId, String.valueOf(connection.id()), connection.closeCode(), connection.closeReason(), userId);
-        if (room != null) {
-            room.leave(this);
-            rooms.release(room);
-            room = null;
-        }
+        membership.leave();
     }
 
     // ---- Peer ----
@@ -218,7 +223,7 @@ final class JsonSession implements ProtocolHandler, Peer {
 
     @Override
     public void documentDeleted() {
-        connection.close(Connection.CLOSE_DOCUMENT_DELETED, "document deleted");
+        connection.close(CLOSE_DOCUMENT_DELETED, "document deleted");
     }
 
     @Override

@@ -6,7 +6,7 @@ import dev.collab.auth.Expiry;
 import dev.collab.protocol.MessageKinds;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Rooms;
-import dev.collab.transport.Connection;
+import dev.collab.transport.Outbound;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.transport.UpgradeRefused;
 import dev.collab.transport.UpgradeRequest;
@@ -47,12 +47,20 @@ public final class YWebsocketProtocol implements ProtocolHandler.Factory {
     }
 
     @Override
-    public ProtocolHandler create(UpgradeRequest request, Connection connection) {
+    public ProtocolHandler create(UpgradeRequest request, Outbound connection) {
         String documentId = documentId(request);
         Access granted = access.check(request.param("token").orElse(null), documentId);
         return new YWebsocketSession(connection, rooms, documentId, granted.canWrite(), granted.userId(), expiry,
                 granted.expiresAt());
     }
+
+    /** An empty awareness update: a no-op for the client, but traffic its 30 s watchdog counts. */
+    @Override
+    public Object keepalive() {
+        return KEEPALIVE;
+    }
+
+    private static final byte[] KEEPALIVE = YWebsocketCodec.keepAlive();
 
     @Override
     public String kindOf(byte[] message) {

@@ -2,14 +2,17 @@ package dev.collab.protocol.ywebsocket;
 
 import dev.collab.auth.Expiry;
 import dev.collab.protocol.EncodedParts;
+import dev.collab.protocol.Membership;
 import dev.collab.protocol.yjs.YjsPeers;
 import dev.collab.room.Peer;
 import dev.collab.room.Room;
 import dev.collab.room.RoomEvent;
 import dev.collab.room.Rooms;
-import dev.collab.transport.Connection;
+import dev.collab.transport.Outbound;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.yjs.Lib0Reader;
+
+import io.helidon.websocket.WsCloseCodes;
 
 import java.time.Instant;
 
@@ -23,10 +26,12 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     /** 4205 "Reset Connection", as the Hocuspocus server's closeConnections: the stock clients reconnect. */
     static final int CLOSE_RESET = 4205;
     /** 1007: the payload is not what the protocol allows (undecodable message or update). */
-    static final int CLOSE_INVALID_PAYLOAD = 1007;
+    static final int CLOSE_INVALID_PAYLOAD = WsCloseCodes.NOT_CONSISTENT;
+    /** 4404: the document was deleted; y-websocket's provider stops reconnecting on 4400-4499. */
+    static final int CLOSE_DOCUMENT_DELETED = 4404;
     private static final System.Logger LOG = System.getLogger(YWebsocketSession.class.getName());
 
-    private final Connection connection;
+    private final Outbound connection;
     private final Rooms rooms;
     private final String documentId;
     private final boolean canWrite;
@@ -35,9 +40,9 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     private final Expiry expiry;
     private final Instant expiresAt;
     private Expiry.Scheduled expiring = () -> { };
-    private Room room;
+    private final Membership membership;
 
-    YWebsocketSession(Connection connection, Rooms rooms, String documentId, boolean canWrite, String userId,
+    YWebsocketSession(Outbound connection, Rooms rooms, String documentId, boolean canWrite, String userId,
                       Expiry expiry, Instant expiresAt) {
         this.expiry = expiry;
         this.expiresAt = expiresAt;
@@ -46,10 +51,11 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
         this.rooms = rooms;
         this.documentId = documentId;
         this.canWrite = canWrite;
+        this.membership = new Membership(rooms, documentId, this);
     }
 
     @Override
-    public Connection connection() {
+    public Outbound connection() {
         return connection;
     }
 
@@ -59,24 +65,20 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
                 documentId, clientId(), connection.remoteAddress(), canWrite, userId);
         // the token's exp holds for the whole connection; 4205 is outside 4400-4499, so the provider reconnects
         expiring = expiry.at(expiresAt, () -> connection.close(CLOSE_RESET, "access token expired"));
-        room = rooms.acquire(documentId);
-        room.join(this, joined -> { }).whenComplete((joined, error) -> {
+        membership.join(joined -> { }).whenComplete((joined, error) -> {
             if (error != null) {
                 Throwable cause = Room.failureOf(error);
                 if (cause instanceof Room.RefusedException refused) {
                     connection.reportRefused(refused.code());
                 }
-                connection.close(Connection.CLOSE_TRY_AGAIN_LATER, cause.getMessage());
+                connection.close(WsCloseCodes.TRY_AGAIN_LATER, cause.getMessage());
             }
         });
-        room.sendStateVector(this);
-        room.sendAwareness(this);
-    }
-
-    @Override
-    public void onKeepalive() {
-        // an empty awareness update: a no-op for the client, but traffic its 30 s watchdog counts
-        connection.sendBinary(YWebsocketCodec.keepAlive());
+        Room room = membership.room();
+        if (room != null) {
+            room.sendStateVector(this);
+            room.sendAwareness(this);
+        }
     }
 
     @Override
@@ -88,17 +90,21 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
             refuse("malformed message: " + e.getMessage());
             return;
         }
+        Room room = membership.room();
+        if (room == null) {
+            return;     // refused or left: the connection is closing
+        }
         switch (message) {
             case YWebsocketCodec.SyncStep1 step1 -> room.answerSyncStep1(this, step1.stateVector());
-            case YWebsocketCodec.SyncStep2 step2 -> submit(step2.update());
-            case YWebsocketCodec.SyncUpdate update -> submit(update.update());
+            case YWebsocketCodec.SyncStep2 step2 -> submit(room, step2.update());
+            case YWebsocketCodec.SyncUpdate update -> submit(room, update.update());
             case YWebsocketCodec.Awareness awareness -> room.updateAwareness(this, YjsPeers.toRoom(awareness.entries()));
             case YWebsocketCodec.QueryAwareness query -> room.sendAwareness(this);
             case YWebsocketCodec.Auth auth -> { }   // clients never send auth messages that mean anything to us
         }
     }
 
-    private void submit(byte[] update) {
+    private void submit(Room room, byte[] update) {
         room.submitUpdate(this, update).whenComplete((ok, error) -> {
             if (error == null) {
                 return;
@@ -113,10 +119,10 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
             } else if (YjsPeers.isTooLarge(cause)) {
                 // the protocol has no error message: the close tells the client its change was not stored
                 connection.reportRefused("document-too-large", cause.getMessage());
-                connection.close(Connection.CLOSE_TOO_BIG, "document-too-large");
+                connection.close(WsCloseCodes.TOO_BIG, "document-too-large");
             } else {
                 LOG.log(System.Logger.Level.WARNING, "update from connection " + connection.id() + " failed", cause);
-                connection.close(Connection.CLOSE_INTERNAL, "the update could not be stored");
+                connection.close(WsCloseCodes.UNEXPECTED_CONDITION, "the update could not be stored");
             }
         });
     }
@@ -132,11 +138,7 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
         expiring.cancel();
         LOG.log(System.Logger.Level.INFO, "close protocol=y-websocket doc={0} client={1} conn={2} code={3} reason=\"{4}\" user={5}",
                 documentId, clientId(), String.valueOf(connection.id()), connection.closeCode(), connection.closeReason(), userId);
-        if (room != null) {
-            room.leave(this);
-            rooms.release(room);
-            room = null;
-        }
+        membership.leave();
     }
 
     // ---- Peer ----
@@ -184,7 +186,7 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     @Override
     public void documentDeleted() {
         // y-websocket's provider stops reconnecting on 4400-4499 and emits 'closed' with the code and reason
-        connection.close(Connection.CLOSE_DOCUMENT_DELETED, "document deleted");
+        connection.close(CLOSE_DOCUMENT_DELETED, "document deleted");
     }
 
     @Override
