@@ -2,7 +2,7 @@ package dev.collab.http;
 
 import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
-import dev.collab.protocol.json.JsonOut;
+import dev.collab.protocol.JsonOut;
 import dev.collab.protocol.json.StrictJson;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Room;

@@ -125,12 +125,17 @@ public final class Lib0Reader {
         return readBytes(readLength());
     }
 
+    /**
+     * A lib0 varString, read the way lib0 reads it ({@code new TextDecoder('utf-8', { fatal: true, ignoreBOM: true
+     * })}): the bytes must be valid UTF-8 (no overlong forms, encoded surrogates, code points above U+10FFFF or
+     * truncated sequences), else {@link MalformedException}; a byte order mark is kept as U+FEFF.
+     */
     public String readVarString() {
         int n = readLength();
         if (n > end - pos) {
             throw new MalformedException("string length " + n + " exceeds the " + (end - pos) + " bytes left");
         }
-        String s = Utf8.decode(buf, pos, n);
+        String s = Utf8.decodeStrict(buf, pos, n);
         pos += n;
         return s;
     }

@@ -35,9 +35,16 @@ public final class Utf8 {
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Decodes like TextDecoder (non-fatal): malformed sequences become U+FFFD. */
-    public static String decode(byte[] bytes, int off, int len) {
-        return new String(bytes, off, len, StandardCharsets.UTF_8);
+    /** Decodes like lib0's fatal TextDecoder: anything but valid UTF-8 is a {@link Lib0Reader.MalformedException}. */
+    public static String decodeStrict(byte[] bytes, int off, int len) {
+        java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        try {
+            return decoder.decode(java.nio.ByteBuffer.wrap(bytes, off, len)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new Lib0Reader.MalformedException("string is not valid UTF-8");
+        }
     }
     /**
      * Length in UTF-16 code units (JavaScript's {@code string.length}) of strictly valid UTF-8, or -1 when the bytes are

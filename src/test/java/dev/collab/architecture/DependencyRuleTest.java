@@ -71,6 +71,31 @@ class DependencyRuleTest {
         assertEquals(List.of(), violations, "imports the dependency rule does not allow");
     }
 
+    /** The protocol adapters: each may use protocol/'s shared pieces (and protocol/yjs), never another adapter. */
+    private static final Set<String> ADAPTERS = Set.of("json", "ywebsocket", "hocuspocus");
+    private static final Pattern PROTOCOL_IMPORT =
+            Pattern.compile("^import (?:static )?dev\\.collab\\.protocol\\.([a-z]+)\\.", Pattern.MULTILINE);
+
+    @Test
+    void noProtocolAdapterReachesIntoAnother() throws IOException {
+        List<String> violations = new ArrayList<>();
+        Path protocol = SOURCES.resolve("protocol");
+        try (Stream<Path> files = Files.walk(protocol)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java")).toList()) {
+                Path relative = protocol.relativize(file);
+                String pkg = relative.getNameCount() == 1 ? "" : relative.getName(0).toString();
+                Matcher m = PROTOCOL_IMPORT.matcher(Files.readString(file));
+                while (m.find()) {
+                    String target = m.group(1);
+                    if (ADAPTERS.contains(target) && !target.equals(pkg)) {
+                        violations.add("protocol/" + relative + " imports dev.collab.protocol." + target);
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), violations, "adapters share code through protocol/ and protocol/yjs only");
+    }
+
     @Test
     void theRuleHasNoCycles() {
         for (String start : ALLOWED.keySet()) {

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.collab.protocol.awareness.AwarenessCodec;
-import dev.collab.protocol.awareness.AwarenessEntry;
+import dev.collab.protocol.yjs.AwarenessCodec;
+import dev.collab.protocol.yjs.AwarenessEntry;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec;
 import dev.collab.protocol.ywebsocket.YWebsocketCodec;
 import dev.collab.yjs.Lib0Reader;
@@ -268,7 +268,7 @@ class DecoderFuzzTest {
             for (byte[] u : updates.subList(0, 6)) {
                 YUpdates.validate(YUpdates.diff(u, input));
             }
-            YWebsocketCodec.requireStateVector(input);
+            dev.collab.protocol.yjs.SyncProtocol.requireStateVector(input);
             YUpdates.decodeStateVector(YUpdates.encodeStateVector(decoded));
         });
     }

@@ -1,7 +1,7 @@
 package dev.collab.fuzz;
 
-import dev.collab.protocol.awareness.AwarenessCodec;
-import dev.collab.protocol.awareness.AwarenessEntry;
+import dev.collab.protocol.yjs.AwarenessCodec;
+import dev.collab.protocol.yjs.AwarenessEntry;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec;
 import dev.collab.protocol.ywebsocket.YWebsocketCodec;
 import dev.collab.testing.YTestUpdates;

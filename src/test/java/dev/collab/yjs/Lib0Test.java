@@ -76,6 +76,16 @@ class Lib0Test {
     }
 
     @Test
+    void varStringIsReadStrictlyAsLib0sFatalTextDecoder() {
+        // invalid UTF-8, an encoded lone surrogate (U+D800), overlong '/', a truncated sequence: refused, not U+FFFD
+        for (String h : new String[] {"01ff", "03eda080", "02c0af", "02e282"}) {
+            assertThrows(MalformedException.class, () -> new Lib0Reader(hex(h)).readVarString(), h);
+        }
+        assertEquals("\uFEFFa", new Lib0Reader(hex("04efbbbf61")).readVarString());  // a BOM is kept
+        assertEquals("\uFFFD", new Lib0Reader(hex("03efbfbd")).readVarString());    // U+FFFD itself is valid
+    }
+
+    @Test
     void anyRoundTrips() {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("int", 42L);

@@ -1,8 +1,8 @@
 package dev.collab.protocol.hocuspocus;
 
-import dev.collab.protocol.awareness.AwarenessCodec;
-import dev.collab.protocol.awareness.AwarenessEntry;
-import dev.collab.protocol.ywebsocket.YWebsocketCodec;
+import dev.collab.protocol.yjs.AwarenessCodec;
+import dev.collab.protocol.yjs.AwarenessEntry;
+import dev.collab.protocol.yjs.SyncProtocol;
 import dev.collab.yjs.Lib0Reader;
 import dev.collab.yjs.Lib0Reader.MalformedException;
 import dev.collab.yjs.Lib0Writer;
@@ -99,9 +99,9 @@ public final class HocuspocusCodec {
     public static final int PING = 9;
     public static final int PONG = 10;
 
-    public static final int SYNC_STEP1 = 0;
-    public static final int SYNC_STEP2 = 1;
-    public static final int SYNC_UPDATE = 2;
+    public static final int SYNC_STEP1 = SyncProtocol.STEP1;
+    public static final int SYNC_STEP2 = SyncProtocol.STEP2;
+    public static final int SYNC_UPDATE = SyncProtocol.UPDATE;
 
     public static final int AUTH_TOKEN = 0;
     public static final int AUTH_PERMISSION_DENIED = 1;
@@ -239,7 +239,7 @@ public final class HocuspocusCodec {
             return new Pong();
         }
         Lib0Reader r = new Lib0Reader(frame);
-        String doc = AwarenessCodec.readString(r);
+        String doc = r.readVarString();
         int type = readType(r);
         Inbound message = switch (type) {
             case SYNC -> readSync(r, doc);
@@ -249,13 +249,13 @@ public final class HocuspocusCodec {
                 if (authType != AUTH_TOKEN) {
                     throw new MalformedException("auth message type " + authType + " is not sent by clients");
                 }
-                String token = AwarenessCodec.readString(r);
-                String version = r.hasContent() ? AwarenessCodec.readString(r) : null;
+                String token = r.readVarString();
+                String version = r.hasContent() ? r.readVarString() : null;
                 yield new Auth(doc, token, version);
             }
             case QUERY_AWARENESS -> new QueryAwareness(doc);
-            case STATELESS -> new Stateless(doc, AwarenessCodec.readString(r));
-            case CLOSE -> new Close(doc, r.hasContent() ? AwarenessCodec.readString(r) : null);
+            case STATELESS -> new Stateless(doc, r.readVarString());
+            case CLOSE -> new Close(doc, r.hasContent() ? r.readVarString() : null);
             default -> throw new MalformedException("message type " + type + " is not accepted from a client");
         };
         requireEnd(r, type);
@@ -269,7 +269,7 @@ public final class HocuspocusCodec {
             return new Ping();
         }
         Lib0Reader r = new Lib0Reader(frame);
-        String doc = AwarenessCodec.readString(r);
+        String doc = r.readVarString();
         int type = readType(r);
         Outbound message = switch (type) {
             case SYNC -> readSync(r, doc);
@@ -278,14 +278,14 @@ public final class HocuspocusCodec {
                 int authType = readType(r);
                 yield switch (authType) {
                     case AUTH_TOKEN -> new TokenRequest(doc);
-                    case AUTH_PERMISSION_DENIED -> new PermissionDenied(doc, AwarenessCodec.readString(r));
-                    case AUTH_AUTHENTICATED -> new Authenticated(doc, Scope.fromWire(AwarenessCodec.readString(r)));
+                    case AUTH_PERMISSION_DENIED -> new PermissionDenied(doc, r.readVarString());
+                    case AUTH_AUTHENTICATED -> new Authenticated(doc, Scope.fromWire(r.readVarString()));
                     default -> throw new MalformedException("unknown auth message type " + authType);
                 };
             }
             case QUERY_AWARENESS -> new QueryAwareness(doc);
-            case STATELESS -> new Stateless(doc, AwarenessCodec.readString(r));
-            case CLOSE -> new Close(doc, AwarenessCodec.readString(r));
+            case STATELESS -> new Stateless(doc, r.readVarString());
+            case CLOSE -> new Close(doc, r.readVarString());
             case SYNC_STATUS -> {
                 long flag = r.readVarInt();
                 if (flag != 0 && flag != 1) {
@@ -318,8 +318,7 @@ public final class HocuspocusCodec {
     }
 
     private static int readType(Lib0Reader r) {
-        long type = r.readVarUint();
-        return type > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) type;
+        return SyncProtocol.readType(r);
     }
 
     private static Awareness readAwareness(Lib0Reader r, String doc) {
@@ -328,16 +327,11 @@ public final class HocuspocusCodec {
     }
 
     private static SyncMessage readSync(Lib0Reader r, String doc) {
-        int syncType = readType(r);
-        return switch (syncType) {
-            case SYNC_STEP1 -> {
-                byte[] sv = r.readVarUint8Array();
-                YWebsocketCodec.requireStateVector(sv);
-                yield new SyncStep1(doc, sv);
-            }
-            case SYNC_STEP2 -> new SyncStep2(doc, r.readVarUint8Array());
-            case SYNC_UPDATE -> new SyncUpdate(doc, r.readVarUint8Array());
-            default -> throw new MalformedException("unknown sync message type " + syncType);
+        SyncProtocol.Message sync = SyncProtocol.read(r);
+        return switch (sync.type()) {
+            case SYNC_STEP1 -> new SyncStep1(doc, sync.payload());
+            case SYNC_STEP2 -> new SyncStep2(doc, sync.payload());
+            default -> new SyncUpdate(doc, sync.payload());
         };
     }
 
@@ -466,9 +460,6 @@ public final class HocuspocusCodec {
     }
 
     private static byte[] sync(String documentName, int syncType, byte[] payload) {
-        return header(documentName, SYNC, payload.length + 8)
-                .writeVarUint(syncType)
-                .writeVarUint8Array(payload)
-                .toByteArray();
+        return SyncProtocol.write(header(documentName, SYNC, payload.length + 8), syncType, payload).toByteArray();
     }
 }

@@ -6,7 +6,7 @@ import dev.collab.auth.Expiry;
 import dev.collab.protocol.EncodedParts;
 import dev.collab.protocol.Membership;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec.Scope;
-import dev.collab.protocol.json.JsonOut;
+import dev.collab.protocol.JsonOut;
 import dev.collab.protocol.yjs.YjsPeers;
 import dev.collab.room.DocumentIds;
 import dev.collab.room.Peer;

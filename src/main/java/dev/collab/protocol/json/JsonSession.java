@@ -2,6 +2,7 @@ package dev.collab.protocol.json;
 
 import dev.collab.auth.Expiry;
 import dev.collab.protocol.EncodedParts;
+import dev.collab.protocol.JsonOut;
 import dev.collab.protocol.Membership;
 import dev.collab.room.AwarenessEntry;
 import dev.collab.room.Peer;

@@ -13,7 +13,7 @@ public final class YjsPeers {
     }
 
     /** Wire awareness entries as room entries (Yjs clients own no JSON client id). */
-    public static List<AwarenessEntry> toRoom(List<dev.collab.protocol.awareness.AwarenessEntry> wire) {
+    public static List<AwarenessEntry> toRoom(List<dev.collab.protocol.yjs.AwarenessEntry> wire) {
         List<AwarenessEntry> out = new ArrayList<>(wire.size());
         for (var e : wire) {
             out.add(new AwarenessEntry(e.clientId(), e.clock(), e.isRemoved() ? "null" : e.state(), null));
@@ -22,10 +22,10 @@ public final class YjsPeers {
     }
 
     /** Room entries as wire entries. */
-    public static List<dev.collab.protocol.awareness.AwarenessEntry> toWire(List<AwarenessEntry> entries) {
-        List<dev.collab.protocol.awareness.AwarenessEntry> out = new ArrayList<>(entries.size());
+    public static List<dev.collab.protocol.yjs.AwarenessEntry> toWire(List<AwarenessEntry> entries) {
+        List<dev.collab.protocol.yjs.AwarenessEntry> out = new ArrayList<>(entries.size());
         for (AwarenessEntry e : entries) {
-            out.add(new dev.collab.protocol.awareness.AwarenessEntry(e.awarenessId(), e.clock(), e.stateJson()));
+            out.add(new dev.collab.protocol.yjs.AwarenessEntry(e.awarenessId(), e.clock(), e.stateJson()));
         }
         return out;
     }

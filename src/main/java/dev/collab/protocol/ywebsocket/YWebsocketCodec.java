@@ -1,7 +1,8 @@
 package dev.collab.protocol.ywebsocket;
 
-import dev.collab.protocol.awareness.AwarenessCodec;
-import dev.collab.protocol.awareness.AwarenessEntry;
+import dev.collab.protocol.yjs.AwarenessCodec;
+import dev.collab.protocol.yjs.AwarenessEntry;
+import dev.collab.protocol.yjs.SyncProtocol;
 import dev.collab.yjs.Lib0Reader;
 import dev.collab.yjs.Lib0Reader.MalformedException;
 import dev.collab.yjs.Lib0Writer;
@@ -40,9 +41,9 @@ public final class YWebsocketCodec {
     public static final int MESSAGE_AUTH = 2;
     public static final int MESSAGE_QUERY_AWARENESS = 3;
 
-    public static final int SYNC_STEP1 = 0;
-    public static final int SYNC_STEP2 = 1;
-    public static final int SYNC_UPDATE = 2;
+    public static final int SYNC_STEP1 = SyncProtocol.STEP1;
+    public static final int SYNC_STEP2 = SyncProtocol.STEP2;
+    public static final int SYNC_UPDATE = SyncProtocol.UPDATE;
 
     public static final int AUTH_PERMISSION_DENIED = 0;
 
@@ -100,7 +101,7 @@ public final class YWebsocketCodec {
                 if (authType != AUTH_PERMISSION_DENIED) {
                     throw new MalformedException("unknown auth message type " + authType);
                 }
-                yield new Auth(AwarenessCodec.readString(r));
+                yield new Auth(r.readVarString());
             }
             case MESSAGE_QUERY_AWARENESS -> new QueryAwareness();
             default -> throw new MalformedException("unknown message type " + type);
@@ -112,42 +113,16 @@ public final class YWebsocketCodec {
     }
 
     private static Message readSync(Lib0Reader r) {
-        int syncType = readType(r);
-        return switch (syncType) {
-            case SYNC_STEP1 -> {
-                byte[] sv = r.readVarUint8Array();
-                requireStateVector(sv);
-                yield new SyncStep1(sv);
-            }
-            case SYNC_STEP2 -> new SyncStep2(r.readVarUint8Array());
-            case SYNC_UPDATE -> new SyncUpdate(r.readVarUint8Array());
-            default -> throw new MalformedException("unknown sync message type " + syncType);
+        SyncProtocol.Message sync = SyncProtocol.read(r);
+        return switch (sync.type()) {
+            case SYNC_STEP1 -> new SyncStep1(sync.payload());
+            case SYNC_STEP2 -> new SyncStep2(sync.payload());
+            default -> new SyncUpdate(sync.payload());
         };
     }
 
-    /** A message or sub-message type: a varUint that must fit an int. */
-    static int readType(Lib0Reader r) {
-        long type = r.readVarUint();
-        return type > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) type;
-    }
-
-    /**
-     * Checks the structure of a Yjs state vector: varUint n, then n × (varUint client, varUint clock), nothing after.
-     * Public so the Hocuspocus codec checks step 1 the same way.
-     */
-    public static void requireStateVector(byte[] stateVector) {
-        Lib0Reader r = new Lib0Reader(stateVector);
-        int n = r.readLength();
-        if (n > r.remaining() / 2) {
-            throw new MalformedException("state vector announces " + n + " clients in " + r.remaining() + " bytes");
-        }
-        for (int i = 0; i < n; i++) {
-            r.readVarUint();
-            r.readVarUint();
-        }
-        if (r.hasContent()) {
-            throw new MalformedException(r.remaining() + " bytes after the state vector");
-        }
+    private static int readType(Lib0Reader r) {
+        return SyncProtocol.readType(r);
     }
 
     // ---------------------------------------------------------------------------------------------- encoders
@@ -217,10 +192,7 @@ public final class YWebsocketCodec {
 
     private static byte[] sync(int syncType, byte[] payload) {
         // sized exactly, so the writer's buffer is the message (no copy of a large update)
-        return new Lib0Writer(2 + Lib0Writer.varUintLength(payload.length) + payload.length)
-                .writeVarUint(MESSAGE_SYNC)
-                .writeVarUint(syncType)
-                .writeVarUint8Array(payload)
-                .toByteArray();
+        return SyncProtocol.write(new Lib0Writer(2 + Lib0Writer.varUintLength(payload.length) + payload.length)
+                .writeVarUint(MESSAGE_SYNC), syncType, payload).toByteArray();
     }
 }

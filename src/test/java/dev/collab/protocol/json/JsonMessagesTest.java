@@ -1,5 +1,6 @@
 package dev.collab.protocol.json;
 
+import dev.collab.protocol.JsonOut;
 import dev.collab.testing.YTestUpdates;
 import dev.collab.yjs.YUpdates;
 import org.junit.jupiter.api.Test;

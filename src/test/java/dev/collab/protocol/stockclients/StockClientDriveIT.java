@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.collab.protocol.awareness.AwarenessEntry;
+import dev.collab.protocol.yjs.AwarenessEntry;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec.Scope;
 import dev.collab.protocol.ywebsocket.YWebsocketCodec;

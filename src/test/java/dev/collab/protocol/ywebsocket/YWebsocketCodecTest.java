@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.collab.protocol.WireFuzz;
-import dev.collab.protocol.awareness.AwarenessCodec;
-import dev.collab.protocol.awareness.AwarenessEntry;
+import dev.collab.protocol.yjs.AwarenessCodec;
+import dev.collab.protocol.yjs.AwarenessEntry;
 import dev.collab.yjs.Lib0Reader.MalformedException;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import dev.collab.auth.Access;
 import dev.collab.auth.AccessPolicy;
 import dev.collab.protocol.EmbeddedConnection;
 import dev.collab.protocol.TestRooms;
-import dev.collab.protocol.awareness.AwarenessEntry;
+import dev.collab.protocol.yjs.AwarenessEntry;
 import dev.collab.protocol.json.JsonProtocol;
 import dev.collab.store.MemoryStore;
 import dev.collab.testing.YTestUpdates;

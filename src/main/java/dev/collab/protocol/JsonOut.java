@@ -1,4 +1,4 @@
-package dev.collab.protocol.json;
+package dev.collab.protocol;
 
 import java.util.List;
 

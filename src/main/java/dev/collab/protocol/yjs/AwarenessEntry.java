@@ -1,4 +1,4 @@
-package dev.collab.protocol.awareness;
+package dev.collab.protocol.yjs;
 
 import dev.collab.yjs.Lib0Reader;
 

@@ -1,4 +1,4 @@
-package dev.collab.protocol.awareness;
+package dev.collab.protocol.yjs;
 
 import dev.collab.yjs.Lib0Reader;
 import dev.collab.yjs.Lib0Reader.MalformedException;
@@ -7,12 +7,6 @@ import jakarta.json.Json;
 import jakarta.json.stream.JsonParser;
 import jakarta.json.stream.JsonParserFactory;
 import java.io.StringReader;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -62,7 +56,7 @@ public final class AwarenessCodec {
         for (int i = 0; i < n; i++) {
             long clientId = r.readVarUint();
             long clock = r.readVarUint();
-            String state = readString(r);
+            String state = r.readVarString();
             entries.add(new AwarenessEntry(clientId, clock, state));
         }
         return Collections.unmodifiableList(entries);
@@ -84,28 +78,6 @@ public final class AwarenessCodec {
             w.writeVarUint(e.clientId());
             w.writeVarUint(e.clock());
             w.writeVarString(e.state());
-        }
-    }
-
-    /**
-     * A lib0 varString read the way the stock clients read it: the bytes must be valid UTF-8 (lib0 decodes with
-     * {@code new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })}, so a byte order mark is kept as U+FEFF).
-     * {@link Lib0Reader#readVarString()} is lenient (U+FFFD replacement); the wire codecs use this instead.
-     */
-    public static String readString(Lib0Reader r) {
-        return decodeUtf8Strict(r.readVarUint8Array());
-    }
-
-    /** Strict UTF-8: overlong forms, encoded surrogates, code points above U+10FFFF and truncation are malformed. */
-    public static String decodeUtf8Strict(byte[] bytes) {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        try {
-            CharBuffer chars = decoder.decode(ByteBuffer.wrap(bytes));
-            return chars.toString();
-        } catch (CharacterCodingException e) {
-            throw new MalformedException("string is not valid UTF-8");
         }
     }
 

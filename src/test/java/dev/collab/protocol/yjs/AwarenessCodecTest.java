@@ -1,4 +1,4 @@
-package dev.collab.protocol.awareness;
+package dev.collab.protocol.yjs;
 
 import static dev.collab.protocol.WireFuzz.bytes;
 import static dev.collab.protocol.WireFuzz.concat;
