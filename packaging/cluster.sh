@@ -84,7 +84,8 @@ cleanup() {
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [[ -n "$REDIS_PID" ]]; then kill -TERM "$REDIS_PID" 2>/dev/null || true; wait "$REDIS_PID" 2>/dev/null || true; fi
   if [[ "$PG_STARTED" == 1 ]]; then
-    "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+    "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -m fast -w stop >"$DIR/pg/stop.log" 2>&1 \
+      || { cat "$DIR/pg/stop.log" >&2; say "PostgreSQL did not stop cleanly"; }
   fi
   if [[ "$KEEP" == 1 ]]; then say "data and logs kept in $DIR"; else rm -rf "$DIR"; fi
   say "stopped"
