@@ -12,6 +12,7 @@
 // As root, PostgreSQL runs as the `postgres` user (initdb refuses root). Everything started here is killed, and
 // its directory removed, when the test process exits however it exits.
 import { execFileSync, spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,11 +69,11 @@ function canConnect(port) {
 
 /** Resolves with check()'s first truthy value; rejects after `timeout` ms naming `what`. */
 export async function until(check, { timeout = 10_000, interval = 20, what = String(check), detail } = {}) {
-  const deadline = Date.now() + timeout;
+  const deadline = performance.now() + timeout;
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       throw new Error(`timed out after ${timeout} ms waiting for ${what}${detail ? `; ${await detail()}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, interval));
@@ -317,7 +318,7 @@ export class AckedWriter {
     this.field = field;
     this.sent = new Map();     // id -> key
     this.acked = new Set();    // keys
-    this.ackTimes = [];        // Date.now() of every ack
+    this.ackTimes = [];        // performance.now() of every ack
     this.errors = [];
     this.connects = 0;
     this.closes = [];
@@ -337,15 +338,15 @@ export class AckedWriter {
       if (m.type === 'connected') { this.open = true; return; }
       if (m.type === 'ack' && this.sent.has(m.id)) {
         this.acked.add(this.sent.get(m.id));
-        this.ackTimes.push(Date.now());
+        this.ackTimes.push(performance.now());
       } else if (m.type === 'error') {
-        this.errors.push({ ...m, at: Date.now() });
+        this.errors.push({ ...m, at: performance.now() });
       }
     });
     ws.on('error', () => { /* the close follows */ });
     ws.on('close', (code) => {
       this.open = false;
-      this.closes.push({ code, at: Date.now() });
+      this.closes.push({ code, at: performance.now() });
       if (!this.stopped) setTimeout(() => this.connect(), this.retryMs);
     });
   }
@@ -374,8 +375,8 @@ export class AckedWriter {
   /** Stops writing; waits up to `settleMs` for the acks of what is in flight, then closes. */
   async stop({ settleMs = 3_000 } = {}) {
     clearInterval(this.timer);
-    const deadline = Date.now() + settleMs;
-    while (this.open && this.acked.size + this.errors.length < this.sent.size && Date.now() < deadline) {
+    const deadline = performance.now() + settleMs;
+    while (this.open && this.acked.size + this.errors.length < this.sent.size && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
     this.stopped = true;
@@ -388,7 +389,7 @@ export class AckedWriter {
 
 /** Prints one `cluster figures: WHAT: k=v …` line (the figures the closing notes quote). */
 export function figures(what, values) {
-  console.log(`cluster figures: ${what}: ${Object.entries(values).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(`cluster figures: ${what}: ${Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'number' ? Math.round(v) : v}`).join(' ')}`);
 }
 
 /** The keys of map `field` in the Yjs state `update` (a merged state or one of many updates). */
