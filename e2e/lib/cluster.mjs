@@ -6,7 +6,7 @@
 //   const pg = await startPostgres();          // pg.port, pg.jdbcUrl(db), pg.query(db, sql), pg.kill(), pg.restart()
 //   const redis = await startRedis();          // redis.url, redis.kill(), redis.restart()
 //   const cluster = await startCluster({ nodes: 3, env: { COLLAB_COMPACTION_UPDATES: '40' } });
-//   cluster.nodes[i]                           // ServerProcess (lib/server.mjs): port, kill(), restartSamePort()
+//   cluster.nodes[i]                           // ServerProcess (lib/server.mjs): port, kill(), nodeId
 //   await cluster.dispose();
 //
 // As root, PostgreSQL runs as the `postgres` user (initdb refuses root). Everything started here is killed, and
@@ -232,12 +232,6 @@ export async function startCluster({ nodes = 3, env = {}, startTimeoutMs = Numbe
   const startNode = async (i) => {
     const node = await startServer({ env: nodeEnv(i), adminToken, startTimeoutMs });
     node.nodeId = `node-${i}`;
-    // a restart keeps the port, so that nginx's upstream line still names it
-    node.restartSamePort = async () => {
-      node.extraEnv.SERVER_PORT = String(node.port);
-      if (node.running) await node.stop();
-      return node.start();
-    };
     return node;
   };
   const started = await Promise.all(Array.from({ length: nodes }, (_, k) => startNode(k + 1)));
