@@ -1,7 +1,8 @@
 // Failures in a three-node cluster (Redis, then PostgreSQL, then a node: the last one stays down) on one real PostgreSQL and Redis (Debian's servers, started by the test on
 // loopback), behind Debian's nginx with the shipped nginx/collab-cluster.conf: kill -9 of a node under steady writes,
 // of Redis, of PostgreSQL's postmaster. A write counts as acknowledged only when the server's ack arrived; after
-// each failure every acknowledged write must be stored and reach the clients on the other nodes. The figures
+// each failure every acknowledged write must be stored and reach the clients on the other nodes, and a dead
+// node's cursors must disappear from the others (heartbeat TTL). The figures
 // (acknowledged, stored, missing, recovery times) are printed as `cluster figures: …` lines.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -139,6 +140,12 @@ describe('cluster failures: kill -9 of a node, of Redis, of PostgreSQL', () => {
     assert.ok(hit.length > 0, 'the victim holds some of the documents');
     const live = cluster.nodes.filter((_, i) => i !== victim);
     const observers = await Promise.all(hit.flatMap((id) => live.map((n) => observer(n, id, `obs-${n.nodeId}`).then((o) => ({ id, o })))));
+    // a cursor of a client on the victim, seen on the live nodes; it must go with its node (heartbeat TTL)
+    const cursorOwner = await observer(cluster.nodes[victim], hit[0], 'cursor-on-victim');
+    cursorOwner.setAwareness({ cursor: 'on the victim' });
+    const seesCursor = (o) => [...o.awareness.values()].some((st) => st?.cursor === 'on the victim');
+    const watchers = observers.filter(({ id }) => id === hit[0]).map(({ o }) => o);
+    await until(() => watchers.every(seesCursor), { what: 'the live nodes to show the victim\'s cursor' });
 
     for (const w of writers) { w.timer = setInterval(() => w.write(), 20); }
     await until(() => writers.every((w) => w.acked.size >= 20), { what: 'steady writes acknowledged before the kill' });
@@ -146,6 +153,8 @@ describe('cluster failures: kill -9 of a node, of Redis, of PostgreSQL', () => {
     await cluster.nodes[victim].kill();
     // the victim's writers and readers reconnect (through nginx, to a live node) and writing goes on
     await until(() => hit.every((id) => writers[ids.indexOf(id)].firstAckAfter(killedAt)), { timeout: 20_000, what: 'an acknowledged write on every moved document after the kill' });
+    await until(() => !watchers.some(seesCursor), { timeout: 15_000, what: 'the dead node\'s cursor to disappear on the live nodes' });
+    const cursorGoneMs = performance.now() - killedAt;
     const recovery = Math.max(...hit.map((id) => writers[ids.indexOf(id)].firstAckAfter(killedAt) - killedAt));
     await until(() => hit.every((id) => writers[ids.indexOf(id)].ackTimes.filter((x) => x > killedAt).length >= 10),
       { what: 'writes going on after the failover' });
@@ -164,7 +173,7 @@ describe('cluster failures: kill -9 of a node, of Redis, of PostgreSQL', () => {
     await until(() => readers.every((r, k) => r.provider.wsconnected && r.provider.synced && missingFrom(ackedOf(ids[k]), mapKeys(r.doc)).length === 0),
       { timeout: 20_000, what: 'every y-websocket reader reconnected and caught up' });
     figures('node kill -9', { documentsOnVictim: hit.length, acknowledged: acked.size, stored: stored.size, missing: missingStored.length,
-      writerRecoveryMs: recovery, readersCaughtUpMs: performance.now() - killedAt,
+      writerRecoveryMs: recovery, readersCaughtUpMs: performance.now() - killedAt, cursorGoneMs,
       writerReconnects: hit.reduce((n, id) => n + writers[ids.indexOf(id)].connects - 1, 0) });
     assert.deepEqual(missingStored, [], 'every acknowledged write is stored');
     assert.ok(acked.size > 100, `steady writes went on: ${acked.size} acknowledged`);
