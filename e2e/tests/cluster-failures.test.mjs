@@ -1,9 +1,9 @@
-// Failures in a three-node cluster (Redis, then PostgreSQL, then a node: the last one stays down) on one real PostgreSQL and Redis (Debian's servers, started by the test on
-// loopback), behind Debian's nginx with the shipped nginx/collab-cluster.conf: kill -9 of a node under steady writes,
-// of Redis, of PostgreSQL's postmaster. A write counts as acknowledged only when the server's ack arrived; after
-// each failure every acknowledged write must be stored and reach the clients on the other nodes, and a dead
-// node's cursors must disappear from the others (heartbeat TTL). The figures
-// (acknowledged, stored, missing, recovery times) are printed as `cluster figures: …` lines.
+// Failures in a three-node cluster on one real PostgreSQL and Redis (Debian's servers, started by the test on
+// loopback), behind Debian's nginx with the shipped nginx/collab-cluster.conf, in this order: kill -9 of Redis, of
+// PostgreSQL's postmaster, of a node under steady writes (that node stays down). A write counts as acknowledged
+// only when the server's ack arrived; after each failure every acknowledged write must be stored and reach the
+// clients on the other nodes, and a dead node's cursors must disappear from the others (heartbeat TTL). The
+// figures (acknowledged, stored, missing, recovery times) are printed as `cluster figures: …` lines.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
