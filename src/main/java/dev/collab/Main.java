@@ -30,6 +30,7 @@ import dev.collab.transport.CannotListen;
 import dev.collab.transport.ConnectionManager;
 import dev.collab.transport.UpgradeRefusals;
 import dev.collab.transport.WsEndpoints;
+import dev.collab.transport.WsProtocol;
 import dev.collab.webhook.Scheduler;
 import dev.collab.webhook.WebhookSender;
 import dev.collab.webhook.Webhooks;
@@ -39,6 +40,7 @@ import io.helidon.webserver.websocket.WsConfig;
 
 import java.net.http.HttpClient;
 import java.time.Clock;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -138,21 +140,21 @@ public final class Main {
             scheduleRetention(integration, rooms, timer);
             ConnectionManager connections = new ConnectionManager(timer, settings.transport(), metrics);
             metrics.gauge("collab.documents.in.memory", "rooms loaded in memory", rooms, Rooms::size);
-            metrics.connectionGauges(connections::openByProtocol, "json", "y-websocket", "hocuspocus");
-            metrics.registerAtZero("json", "y-websocket", "hocuspocus");
             AccessPolicy access = accessPolicy(settings, integration);
             Expiry expiry = new Expiry(timer, Clock.systemUTC());
-            JsonProtocol json = new JsonProtocol(rooms, access, expiry);
-            YWebsocketProtocol yWebsocket = new YWebsocketProtocol(rooms, access, expiry);
-            HocuspocusProtocol hocuspocus = new HocuspocusProtocol(rooms, HocuspocusLimits.DEFAULT
-                    .withMaxDocumentsPerSocket(settings.hocuspocus().maxDocumentsPerSocket()), access, expiry);
-            String yWebsocketPath = YWebsocketProtocol.PREFIX + "*";
-            WsEndpoints ws = connections.endpoints()
-                    .add(JsonProtocol.PATH, "json", json)
-                    .add(yWebsocketPath, "y-websocket", yWebsocket)
-                    .add(HocuspocusProtocol.PATH, "hocuspocus", hocuspocus);
-            UpgradeRefusals refusals = new UpgradeRefusals(connections).add(JsonProtocol.PATH, json)
-                    .add(yWebsocketPath, yWebsocket).add(HocuspocusProtocol.PATH, hocuspocus);
+            // every WebSocket protocol, once: its name (metrics, logs), its path, the factory of its sessions
+            List<WsProtocol> protocols = List.of(
+                    new WsProtocol(JsonProtocol.NAME, JsonProtocol.PATH, new JsonProtocol(rooms, access, expiry)),
+                    new WsProtocol(YWebsocketProtocol.NAME, YWebsocketProtocol.PREFIX + "*",
+                            new YWebsocketProtocol(rooms, access, expiry)),
+                    new WsProtocol(HocuspocusProtocol.NAME, HocuspocusProtocol.PATH, new HocuspocusProtocol(rooms,
+                            HocuspocusLimits.DEFAULT.withMaxDocumentsPerSocket(
+                                    settings.hocuspocus().maxDocumentsPerSocket()), access, expiry)));
+            String[] protocolNames = protocols.stream().map(WsProtocol::name).toArray(String[]::new);
+            metrics.connectionGauges(connections::openByProtocol, protocolNames);
+            metrics.registerAtZero(protocolNames);
+            WsEndpoints ws = connections.endpoints(protocols);
+            UpgradeRefusals refusals = new UpgradeRefusals(connections, protocols);
             DocumentsService documents = new DocumentsService(rooms, store, settings.admin().adminToken(), access,
                     settings.transport().maxMessageBytes());
             WebServer web = WebServer.builder()

@@ -46,6 +46,13 @@ public final class ConnectionManager implements AutoCloseable {
         return new WsEndpoints(this);
     }
 
+    /** The WebSocket paths of {@code protocols}, for {@code WebServer.Builder.addProtocol}. */
+    public WsEndpoints endpoints(java.util.List<WsProtocol> protocols) {
+        WsEndpoints endpoints = endpoints();
+        protocols.forEach(p -> endpoints.add(p.path(), p.name(), p.factory()));
+        return endpoints;
+    }
+
     TransportLimits limits() {
         return limits;
     }

@@ -25,6 +25,12 @@ public final class UpgradeRefusals implements HttpService {
         this.manager = manager;
     }
 
+    /** Answers on the paths of {@code protocols}. */
+    public UpgradeRefusals(ConnectionManager manager, java.util.List<WsProtocol> protocols) {
+        this(manager);
+        protocols.forEach(p -> add(p.path(), p.factory()));
+    }
+
     /** {@code path} as given to Helidon's WsRouting (a trailing {@code *} matches the rest). */
     public UpgradeRefusals add(String path, ProtocolHandler.Factory factory) {
         byPath.put(path, factory);

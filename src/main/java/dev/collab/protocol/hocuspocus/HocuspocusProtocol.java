@@ -13,6 +13,8 @@ import dev.collab.transport.UpgradeRequest;
  * number of documents, each frame prefixed with its document name; see {@link HocuspocusCodec}.
  */
 public final class HocuspocusProtocol implements ProtocolHandler.Factory {
+    /** The protocol's name in metrics, logs and the admin API. */
+    public static final String NAME = "hocuspocus";
     public static final String PATH = "/hocuspocus";
     private final Rooms rooms;
     private final HocuspocusLimits limits;

@@ -300,7 +300,7 @@ final class HocuspocusSession implements ProtocolHandler {
 
         @Override
         public String protocol() {
-            return "hocuspocus";
+            return HocuspocusProtocol.NAME;
         }
 
         @Override

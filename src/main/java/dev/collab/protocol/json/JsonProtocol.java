@@ -20,6 +20,8 @@ import java.util.UUID;
  * docs/protocol.md. The token is checked before the upgrade, so a refused client never reaches a room.
  */
 public final class JsonProtocol implements ProtocolHandler.Factory {
+    /** The protocol's name in metrics, logs and the admin API. */
+    public static final String NAME = "json";
     public static final String PATH = "/ws/fabric";
     private static final int MAX_CLIENT_ID = 128;
     private final Rooms rooms;

@@ -204,7 +204,7 @@ final class JsonSession implements ProtocolHandler, Peer {
 
     @Override
     public String protocol() {
-        return "json";
+        return JsonProtocol.NAME;
     }
 
     @Override

@@ -17,6 +17,8 @@ import io.helidon.websocket.WsUpgradeException;
  * speaks. The document id is the rest of the path (Helidon hands listeners no path parameters).
  */
 public final class YWebsocketProtocol implements ProtocolHandler.Factory {
+    /** The protocol's name in metrics, logs and the admin API. */
+    public static final String NAME = "y-websocket";
     public static final String PREFIX = "/yjs/";
     private final Rooms rooms;
     private final AccessPolicy access;

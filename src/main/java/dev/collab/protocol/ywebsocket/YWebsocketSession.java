@@ -165,7 +165,7 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
 
     @Override
     public String protocol() {
-        return "y-websocket";
+        return YWebsocketProtocol.NAME;
     }
 
     @Override
