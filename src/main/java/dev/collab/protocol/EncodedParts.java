@@ -17,16 +17,16 @@ public final class EncodedParts<T> implements Iterator<T> {
     private final BiFunction<byte[], Boolean, T> encode;
     private T next;
 
-    /** The slot for an encoding that is this peer's own (a Hocuspocus routing key differs per socket). */
-    public static final int UNSHARED = -1;
+    /** The encoder key of an encoding that is this peer's own (a Hocuspocus routing key differs per socket). */
+    public static final Object UNSHARED = null;
 
     /**
      * A sync step 2 for sending: the encoding shared by every joiner of the room's current state that has nothing
-     * yet ({@link RoomEvent.SyncStep2#shared}: encoded once per protocol {@code slot}, by the first connection to
+     * yet ({@link RoomEvent.SyncStep2#shared}: encoded once per {@code encoder}, by the first connection to
      * get to it, and the same arrays queued on every connection), or this peer's own answer, encoded as it is sent.
      */
-    public static <T> Iterator<T> of(RoomEvent.SyncStep2 step2, int slot, BiFunction<byte[], Boolean, T> encode) {
-        YjsSnapshot.SharedAnswer shared = slot == UNSHARED ? null : step2.shared();
+    public static <T> Iterator<T> of(RoomEvent.SyncStep2 step2, Object encoder, BiFunction<byte[], Boolean, T> encode) {
+        YjsSnapshot.SharedAnswer shared = encoder == UNSHARED ? null : step2.shared();
         if (shared == null) {
             return new EncodedParts<>(step2.parts(), encode);
         }
@@ -35,7 +35,7 @@ public final class EncodedParts<T> implements Iterator<T> {
 
             private Iterator<T> encoded() {
                 if (encoded == null) {
-                    encoded = shared.encoded(slot, encode).iterator();     // on the connection's writer, not the room
+                    encoded = shared.encoded(encoder, encode).iterator();     // on the connection's writer, not the room
                 }
                 return encoded;
             }

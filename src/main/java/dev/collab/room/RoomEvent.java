@@ -1,7 +1,6 @@
 package dev.collab.room;
 
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 
 /**
@@ -10,28 +9,51 @@ import java.util.function.Supplier;
  */
 public sealed interface RoomEvent {
 
-    /** Encodings cached per protocol slot (see {@link #encoded}). */
+    /**
+     * Encodings cached by encoder (see {@link #encoded}): the key is whatever object an adapter uses to name its
+     * encoding (compared by identity), so the room knows no protocols. Reads take no lock; the first encoding
+     * stored for a key wins.
+     */
     final class Memo {
-        private final AtomicReferenceArray<Object> slots = new AtomicReferenceArray<>(4);
+        private static final Object[] NONE = {};
+        private volatile Object[] pairs = NONE;          // key, value, key, value, ...
 
         @SuppressWarnings("unchecked")
-        public <T> T get(int slot, Supplier<T> encode) {
-            Object v = slots.get(slot);
-            if (v == null) {
-                v = encode.get();
-                if (!slots.compareAndSet(slot, null, v)) {
-                    v = slots.get(slot);
+        public <T> T get(Object encoder, Supplier<T> encode) {
+            Object found = find(pairs, encoder);
+            if (found != null) {
+                return (T) found;
+            }
+            Object v = encode.get();
+            synchronized (this) {
+                Object[] current = pairs;
+                Object raced = find(current, encoder);
+                if (raced != null) {
+                    return (T) raced;
                 }
+                Object[] next = java.util.Arrays.copyOf(current, current.length + 2);
+                next[current.length] = encoder;
+                next[current.length + 1] = v;
+                pairs = next;
             }
             return (T) v;
+        }
+
+        private static Object find(Object[] pairs, Object encoder) {
+            for (int i = 0; i < pairs.length; i += 2) {
+                if (pairs[i] == encoder) {
+                    return pairs[i + 1];
+                }
+            }
+            return null;
         }
     }
 
     Memo memo();
 
-    /** Cached encoding for protocol {@code slot} (0 json, 1 y-websocket, 2 hocuspocus). */
-    default <T> T encoded(int slot, Supplier<T> encode) {
-        return memo().get(slot, encode);
+    /** The encoding {@code encoder} made of this event, made once (by the first peer that needs it). */
+    default <T> T encoded(Object encoder, Supplier<T> encode) {
+        return memo().get(encoder, encode);
     }
 
     /** Committed ProseMirror steps starting at {@code version}; goes to every peer, the submitter included. */

@@ -73,21 +73,21 @@ public final class YjsSnapshot {
     }
 
     /**
-     * One encoding per protocol slot of this snapshot's whole state as parts, computed by the first joiner's
+     * One encoding per encoder (an adapter's key) of this snapshot's whole state as parts, computed by the first joiner's
      * connection that needs it (off the room) while the others wait for it, then shared by reference.
      */
     public static final class SharedAnswer {
         private final YjsSnapshot snapshot;
-        private final Object[] slots = new Object[4];
+        private final java.util.Map<Object, List<?>> byEncoder = new java.util.IdentityHashMap<>(4);
 
         private SharedAnswer(YjsSnapshot snapshot) {
             this.snapshot = snapshot;
         }
 
-        /** The parts encoded with {@code encode(part, isLast)} (null results left out), once per slot. */
+        /** The parts encoded with {@code encode(part, isLast)} (null results left out), once per encoder. */
         @SuppressWarnings("unchecked")
-        public synchronized <T> List<T> encoded(int slot, java.util.function.BiFunction<byte[], Boolean, T> encode) {
-            Object v = slots[slot];
+        public synchronized <T> List<T> encoded(Object encoder, java.util.function.BiFunction<byte[], Boolean, T> encode) {
+            List<?> v = byEncoder.get(encoder);
             if (v == null) {
                 List<T> out = new ArrayList<>();
                 Iterator<byte[]> parts = snapshot.missingParts(null);
@@ -98,7 +98,7 @@ public final class YjsSnapshot {
                     }
                 }
                 v = List.copyOf(out);
-                slots[slot] = v;
+                byEncoder.put(encoder, v);
             }
             return (List<T>) v;
         }

@@ -32,7 +32,8 @@ import java.util.Map;
  * 0 only for durable changes.
  */
 final class HocuspocusSession implements ProtocolHandler {
-    static final int SLOT = 2;
+    /** This protocol's key for its encodings in shared room events ({@link RoomEvent#encoded}). */
+    static final Object ENCODER = new Object();
     /** 4205 "Reset Connection", as the Hocuspocus server's closeConnections: the stock clients reconnect. */
     static final int CLOSE_RESET = 4205;
     private static final System.Logger LOG = System.getLogger(HocuspocusSession.class.getName());
@@ -355,22 +356,22 @@ final class HocuspocusSession implements ProtocolHandler {
                 case RoomEvent.Update update -> {
                     if (update.origin() != this) {
                         connection.sendBinary(plainName
-                                ? update.encoded(SLOT, () -> HocuspocusCodec.update(name, update.update()))
+                                ? update.encoded(ENCODER, () -> HocuspocusCodec.update(name, update.update()))
                                 : HocuspocusCodec.update(name, update.update()));
                     }
                 }
                 case RoomEvent.Awareness awareness -> connection.sendBinary(plainName
-                        ? awareness.encoded(SLOT, () -> HocuspocusCodec.awareness(name,
+                        ? awareness.encoded(ENCODER, () -> HocuspocusCodec.awareness(name,
                                 YjsPeers.toWire(awareness.entries())))
                         : HocuspocusCodec.awareness(name, YjsPeers.toWire(awareness.entries())));
                 case RoomEvent.SyncStep1 step1 ->
                         connection.sendBinary(HocuspocusCodec.syncStep1(name, step1.stateVector()));
-                case RoomEvent.SyncStep2 step2 -> connection.sendParts(EncodedParts.of(step2, plainName ? SLOT : EncodedParts.UNSHARED,
+                case RoomEvent.SyncStep2 step2 -> connection.sendParts(EncodedParts.of(step2, plainName ? ENCODER : EncodedParts.UNSHARED,
                         (part, last) -> last ? HocuspocusCodec.syncStep2(name, part) : HocuspocusCodec.update(name, part)),
                         step2.snapshot().bytes());
                 case RoomEvent.Message message -> connection.sendBinary(HocuspocusCodec.stateless(name,
                         message.statelessText() != null ? message.statelessText()
-                                : message.encoded(SLOT, () -> JsonOut.message(message))));
+                                : message.encoded(ENCODER, () -> JsonOut.message(message))));
                 case RoomEvent.Steps ignored -> { }
                 case RoomEvent.Synced ignored -> { }
             }

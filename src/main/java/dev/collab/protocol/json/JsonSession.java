@@ -21,7 +21,8 @@ import java.util.Base64;
 
 /** One JSON-protocol connection: a member of one document's room. */
 final class JsonSession implements ProtocolHandler, Peer {
-    static final int SLOT = 0;
+    /** This protocol's key for its encodings in shared room events ({@link RoomEvent#encoded}). */
+    static final Object ENCODER = new Object();
     /** 4205 "Reset Connection", as the Hocuspocus server's closeConnections: the stock clients reconnect. */
     static final int CLOSE_RESET = 4205;
     /** 4404: the document was deleted; in the 4400-4499 range the stock Yjs providers take as final. */
@@ -235,12 +236,12 @@ final class JsonSession implements ProtocolHandler, Peer {
     @Override
     public void deliver(RoomEvent event) {
         switch (event) {
-            case RoomEvent.Steps steps -> connection.sendText(steps.encoded(SLOT, () -> JsonOut.object()
+            case RoomEvent.Steps steps -> connection.sendText(steps.encoded(ENCODER, () -> JsonOut.object()
                     .field("type", "steps").field("version", steps.version())
                     .rawArray("steps", steps.steps()).stringArray("clientIDs", steps.clientIds()).end()));
             case RoomEvent.Update update -> {
                 if (update.origin() != this) {
-                    connection.sendText(update.encoded(SLOT, () -> JsonOut.object().field("type", "update")
+                    connection.sendText(update.encoded(ENCODER, () -> JsonOut.object().field("type", "update")
                             .field("update", Base64.getEncoder().encodeToString(update.update())).end()));
                 }
             }
@@ -262,9 +263,9 @@ final class JsonSession implements ProtocolHandler, Peer {
             }
             case RoomEvent.Synced synced -> connection.sendText(JsonOut.object().field("type", "synced")
                     .field("documentId", documentId).field("version", synced.version()).end());
-            case RoomEvent.Message message -> connection.sendText(message.encoded(SLOT, () -> JsonOut.message(message)));
+            case RoomEvent.Message message -> connection.sendText(message.encoded(ENCODER, () -> JsonOut.message(message)));
             case RoomEvent.SyncStep1 ignored -> { }
-            case RoomEvent.SyncStep2 step2 -> connection.sendParts(EncodedParts.of(step2, SLOT,
+            case RoomEvent.SyncStep2 step2 -> connection.sendParts(EncodedParts.of(step2, ENCODER,
                     (part, last) -> YUpdates.isEmpty(part) ? null : JsonOut.object().field("type", "update")
                             .field("update", Base64.getEncoder().encodeToString(part)).end()),
                     step2.snapshot().bytes() * 4 / 3);

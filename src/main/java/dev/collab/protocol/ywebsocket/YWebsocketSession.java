@@ -22,7 +22,8 @@ import java.time.Instant;
  * everyone (the client counts it as traffic), the connection's awareness ids removed when it goes.
  */
 final class YWebsocketSession implements ProtocolHandler, Peer {
-    static final int SLOT = 1;
+    /** This protocol's key for its encodings in shared room events ({@link RoomEvent#encoded}). */
+    static final Object ENCODER = new Object();
     /** 4205 "Reset Connection", as the Hocuspocus server's closeConnections: the stock clients reconnect. */
     static final int CLOSE_RESET = 4205;
     /** 1007: the payload is not what the protocol allows (undecodable message or update). */
@@ -199,13 +200,13 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
         switch (event) {
             case RoomEvent.Update update -> {
                 if (update.origin() != this) {
-                    connection.sendBinary(update.encoded(SLOT, () -> YWebsocketCodec.update(update.update())));
+                    connection.sendBinary(update.encoded(ENCODER, () -> YWebsocketCodec.update(update.update())));
                 }
             }
-            case RoomEvent.Awareness awareness -> connection.sendBinary(awareness.encoded(SLOT,
+            case RoomEvent.Awareness awareness -> connection.sendBinary(awareness.encoded(ENCODER,
                     () -> YWebsocketCodec.awareness(YjsPeers.toWire(awareness.entries()))));
             case RoomEvent.SyncStep1 step1 -> connection.sendBinary(YWebsocketCodec.syncStep1(step1.stateVector()));
-            case RoomEvent.SyncStep2 step2 -> connection.sendParts(EncodedParts.of(step2, SLOT,
+            case RoomEvent.SyncStep2 step2 -> connection.sendParts(EncodedParts.of(step2, ENCODER,
                     (part, last) -> last ? YWebsocketCodec.syncStep2(part) : YWebsocketCodec.update(part)),
                     step2.snapshot().bytes());
             case RoomEvent.Steps ignored -> { }
