@@ -15,8 +15,14 @@ public interface Peer {
     /** Hands an event to the connection; the adapter encodes what its protocol carries and ignores the rest. */
     void deliver(RoomEvent event);
 
-    /** Closes this membership (for example when a newer connection takes over the same client id). */
-    void close(int code, String reason);
+    /**
+     * A newer connection with the same client id took this membership over ({@link #replacedBySameClientId}); the
+     * room has already removed it. The adapter ends the connection in its protocol's words (the JSON protocol
+     * closes it with a code of its own). Default: as an operator's {@link #disconnect}.
+     */
+    default void replaced() {
+        disconnect("replaced by a newer connection with the same clientID");
+    }
 
     /**
      * Ends this membership because the document was deleted, telling the client in its protocol's way that

@@ -160,7 +160,7 @@ public final class Room {
                 for (Peer other : List.copyOf(peers)) {
                     if (other.replacedBySameClientId() && other.clientId().equals(peer.clientId())) {
                         removePeer(other);
-                        other.close(4001, "replaced by a newer connection with the same clientID");
+                        other.replaced();
                     }
                 }
             }

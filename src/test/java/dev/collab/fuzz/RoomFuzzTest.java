@@ -75,8 +75,8 @@ class RoomFuzzTest {
         }
 
         @Override
-        public void close(int code, String reason) {
-            throw new AssertionError(id + " was closed by the room: " + code + " " + reason);
+        public void replaced() {
+            throw new AssertionError(id + " was replaced by the room");
         }
 
         @Override

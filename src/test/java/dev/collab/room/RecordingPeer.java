@@ -47,9 +47,10 @@ final class RecordingPeer implements Peer {
         events.add(event);
     }
 
+    /** Recorded as the JSON adapter answers it (the room says "replaced", the adapter picks the code). */
     @Override
-    public void close(int code, String reason) {
-        closed.complete(new Closed(code, reason));
+    public void replaced() {
+        closed.complete(new Closed(4001, "replaced by a newer connection with the same clientID"));
     }
 
     /** Recorded as a close with code 0 (the room knows no close codes). */

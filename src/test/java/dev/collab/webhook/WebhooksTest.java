@@ -81,7 +81,7 @@ class WebhooksTest {
         public void deliver(RoomEvent event) {
         }
 
-        public void close(int code, String reason) {
+        public void replaced() {
         }
 
         public void documentDeleted() {

@@ -325,13 +325,6 @@ final class HocuspocusSession implements ProtocolHandler {
             return scope == Scope.READ_WRITE;
         }
 
-        @Override
-        public void close(int code, String reason) {
-            connection.sendBinary(HocuspocusCodec.close(name, reason));
-            leave();
-            documents.remove(name);
-        }
-
         /**
          * Permission denied for this document only (the socket may carry others): the provider emits
          * {@code authenticationFailed} with the reason and, unauthenticated, sends nothing more for it.

@@ -27,6 +27,8 @@ final class JsonSession implements ProtocolHandler, Peer {
     static final int CLOSE_RESET = 4205;
     /** 4404: the document was deleted; in the 4400-4499 range the stock Yjs providers take as final. */
     static final int CLOSE_DOCUMENT_DELETED = 4404;
+    /** 4001: a newer connection with the same clientID took this one's place (docs/protocol.md). */
+    static final int CLOSE_REPLACED = 4001;
     private static final System.Logger LOG = System.getLogger(JsonSession.class.getName());
 
     private final Outbound connection;
@@ -219,8 +221,8 @@ final class JsonSession implements ProtocolHandler, Peer {
     }
 
     @Override
-    public void close(int code, String reason) {
-        connection.close(code, reason);
+    public void replaced() {
+        connection.close(CLOSE_REPLACED, "replaced by a newer connection with the same clientID");
     }
 
     @Override

@@ -180,11 +180,6 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     }
 
     @Override
-    public void close(int code, String reason) {
-        connection.close(code, reason);
-    }
-
-    @Override
     public void documentDeleted() {
         // y-websocket's provider stops reconnecting on 4400-4499 and emits 'closed' with the code and reason
         connection.close(CLOSE_DOCUMENT_DELETED, "document deleted");
