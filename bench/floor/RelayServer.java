@@ -1,4 +1,4 @@
-import dev.collab.transport.Connection;
+import dev.collab.transport.Outbound;
 import dev.collab.transport.ConnectionManager;
 import dev.collab.transport.ProtocolHandler;
 import dev.collab.transport.TransportEvents;
@@ -21,9 +21,9 @@ import java.util.concurrent.Executors;
  * java -cp out:target/collab-server.jar:target/libs/* RelayServer PORT
  */
 public final class RelayServer {
-    private static final ConcurrentHashMap<String, Set<Connection>> PATHS = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, Set<Outbound>> PATHS = new ConcurrentHashMap<>();
 
-    private record Relay(String path, Connection connection) implements ProtocolHandler {
+    private record Relay(String path, Outbound connection) implements ProtocolHandler {
         @Override
         public void onOpen() {
             PATHS.computeIfAbsent(path, p -> ConcurrentHashMap.newKeySet()).add(connection);
@@ -31,7 +31,7 @@ public final class RelayServer {
 
         @Override
         public void onBinary(byte[] data) {
-            for (Connection c : PATHS.getOrDefault(path, Set.of())) {
+            for (Outbound c : PATHS.getOrDefault(path, Set.of())) {
                 if (c != connection) {
                     c.sendBinary(data);
                 }
@@ -40,7 +40,7 @@ public final class RelayServer {
 
         @Override
         public void onText(String text) {
-            for (Connection c : PATHS.getOrDefault(path, Set.of())) {
+            for (Outbound c : PATHS.getOrDefault(path, Set.of())) {
                 if (c != connection) {
                     c.sendText(text);
                 }
@@ -49,7 +49,7 @@ public final class RelayServer {
 
         @Override
         public void onClosed() {
-            Set<Connection> peers = PATHS.get(path);
+            Set<Outbound> peers = PATHS.get(path);
             if (peers != null) {
                 peers.remove(connection);
             }
@@ -63,7 +63,7 @@ public final class RelayServer {
                 new TransportLimits(8 * 1024 * 1024, 32L * 1024 * 1024, Duration.ofSeconds(15), List.of(), 1_000_000,
                         100_000_000, Duration.ofSeconds(10), List.of()),
                 TransportEvents.NONE);
-        ProtocolHandler.Factory relay = (UpgradeRequest request, Connection connection) -> new Relay(request.path(), connection);
+        ProtocolHandler.Factory relay = (UpgradeRequest request, Outbound connection) -> new Relay(request.path(), connection);
         WebServer server = WebServer.builder()
                 .host("127.0.0.1")
                 .port(port)
