@@ -150,7 +150,7 @@ public final class ContentService implements HttpService {
         } catch (ExecutionException e) {
             Throwable cause = Room.failureOf(e.getCause());
             if (cause instanceof Room.RefusedException refused) {
-                Status status = refused.code().equals("storage-failure") ? Status.SERVICE_UNAVAILABLE_503 : Status.CONFLICT_409;
+                Status status = refused.refusal() == Room.Refusal.STORAGE_FAILURE ? Status.SERVICE_UNAVAILABLE_503 : Status.CONFLICT_409;
                 JsonResponses.error(res, status, refused.code(), refused.getMessage());
             } else if (cause instanceof YContent.NotConvertible || cause instanceof MalformedException) {
                 JsonResponses.error(res, Status.CONFLICT_409, "field-not-a-fragment", cause.getMessage());

@@ -224,7 +224,7 @@ public final class DocumentsService implements HttpService {
                 JsonResponses.error(res, Status.BAD_REQUEST_400, "invalid-update",
                         "the body is not a valid Yjs update: " + malformed.getMessage());
             } else if (cause instanceof Room.RefusedException refused) {
-                JsonResponses.error(res, "storage-failure".equals(refused.code())
+                JsonResponses.error(res, refused.refusal() == Room.Refusal.STORAGE_FAILURE
                         ? Status.SERVICE_UNAVAILABLE_503 : Status.CONFLICT_409, refused.code(), refused.getMessage());
             } else {
                 throw e;

@@ -41,18 +41,65 @@ public final class Room {
 
         record Conflict(int currentVersion) implements StepsOutcome { }
 
-        record Invalid(String code, String message) implements StepsOutcome { }
+        record Invalid(Refusal refusal, String message) implements StepsOutcome {
+            /** The refusal's wire code (what the adapters report). */
+            public String code() {
+                return refusal.code();
+            }
+        }
     }
 
-    /** Refused write (read-only or departed peer, full room, storage failure): the adapter reports {@code code}. */
-    public static final class RefusedException extends RuntimeException {
+    /**
+     * Why the room refused a join or a write; adapters decide on these (never on strings) and answer in their own
+     * words, reporting {@link #code()} (the code the JSON protocol and the metrics carry).
+     */
+    public enum Refusal {
+        NOT_JOINED("not-joined"),
+        READ_ONLY("read-only"),
+        /** A write of the other kind than the document's (a document's kind is fixed by its first write). */
+        DOCUMENT_KIND("document-kind"),
+        DOCUMENT_TOO_LARGE("document-too-large"),
+        DOCUMENT_DELETING("document-deleting"),
+        DOCUMENT_FULL("document-full"),
+        INVALID_VERSION("invalid-version"),
+        STORAGE_FAILURE("storage-failure"),
+        /** Refused by the caller's own check inside a computed write; {@link RefusedException#code()} says which. */
+        BY_CALLER("refused");
+
         private final String code;
 
-        public RefusedException(String code, String message) {
-            super(message);
+        Refusal(String code) {
             this.code = code;
         }
 
+        public String code() {
+            return code;
+        }
+    }
+
+    /** Refused write (read-only or departed peer, full room, storage failure, ...): see {@link #refusal()}. */
+    public static final class RefusedException extends RuntimeException {
+        private final Refusal refusal;
+        private final String code;
+
+        public RefusedException(Refusal refusal, String message) {
+            super(message);
+            this.refusal = refusal;
+            this.code = refusal.code();
+        }
+
+        /** A refusal decided by the caller of a computed write ({@link Refusal#BY_CALLER}) with its own code. */
+        public RefusedException(String code, String message) {
+            super(message);
+            this.refusal = Refusal.BY_CALLER;
+            this.code = code;
+        }
+
+        public Refusal refusal() {
+            return refusal;
+        }
+
+        /** The wire code: the refusal's, or the caller's own. */
         public String code() {
             return code;
         }
@@ -71,7 +118,7 @@ public final class Room {
                         DocumentKind kind) { }
 
     /** The refusal code for a write of the wrong kind (the document is {@code kind}). */
-    public static final String WRONG_KIND = "document-kind";
+    public static final String WRONG_KIND = Refusal.DOCUMENT_KIND.code();
 
     private final String documentId;
     private final Store store;
@@ -165,10 +212,10 @@ public final class Room {
                 }
             }
             if (deleting) {
-                throw new RefusedException("document-deleting", "the document is being deleted; try again");
+                throw new RefusedException(Refusal.DOCUMENT_DELETING, "the document is being deleted; try again");
             }
             if (peers.size() >= settings.maxConnectionsPerDocument()) {
-                throw new RefusedException("document-full", "the document already has "
+                throw new RefusedException(Refusal.DOCUMENT_FULL, "the document already has "
                         + settings.maxConnectionsPerDocument() + " connections");
             }
             peers.add(peer);
@@ -244,15 +291,15 @@ public final class Room {
 
     private void judgeSteps(Peer peer, int version, List<String> steps, CompletableFuture<StepsOutcome> outcome) {
         if (!peers.contains(peer)) {
-            outcome.complete(new StepsOutcome.Invalid("not-joined", "this connection is not in the document's room"));
+            outcome.complete(new StepsOutcome.Invalid(Refusal.NOT_JOINED, "this connection is not in the document's room"));
         } else if (!peer.canWrite()) {
-            outcome.complete(new StepsOutcome.Invalid("read-only", "this connection may not change the document"));
+            outcome.complete(new StepsOutcome.Invalid(Refusal.READ_ONLY, "this connection may not change the document"));
         } else if (deleting) {
-            outcome.complete(new StepsOutcome.Invalid("document-deleting", "the document is being deleted"));
+            outcome.complete(new StepsOutcome.Invalid(Refusal.DOCUMENT_DELETING, "the document is being deleted"));
         } else if (kind == DocumentKind.YJS) {
-            outcome.complete(new StepsOutcome.Invalid(WRONG_KIND, wrongKindMessage(DocumentKind.STEPS)));
+            outcome.complete(new StepsOutcome.Invalid(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.STEPS)));
         } else if (version < 0 || version > acceptedVersion) {
-            outcome.complete(new StepsOutcome.Invalid("invalid-version",
+            outcome.complete(new StepsOutcome.Invalid(Refusal.INVALID_VERSION,
                     "version " + version + " is outside 0.." + committedVersion));
         } else if (acceptedVersion != committedVersion || fillingSteps) {
             // steps are being committed (or read): judge this submission against the version they produce
@@ -282,10 +329,10 @@ public final class Room {
                 forgetKindIfNothingStored();
                 if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
                     kind = wrongKind.kind();        // written elsewhere since we loaded
-                    outcome.complete(new StepsOutcome.Invalid(WRONG_KIND, wrongKindMessage(DocumentKind.STEPS)));
+                    outcome.complete(new StepsOutcome.Invalid(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.STEPS)));
                 } else {
                     LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing steps failed", error);
-                    outcome.complete(new StepsOutcome.Invalid("storage-failure", "the steps could not be stored"));
+                    outcome.complete(new StepsOutcome.Invalid(Refusal.STORAGE_FAILURE, "the steps could not be stored"));
                 }
             } else {
                 List<String> clientIds = Collections.nCopies(steps.size(), clientId);
@@ -378,7 +425,7 @@ public final class Room {
         done.whenComplete((ok, error) -> writeDone(update.length));
         owner.execute(() -> whenLoaded(() -> {
             if (!peers.contains(peer)) {
-                done.completeExceptionally(new RefusedException("not-joined",
+                done.completeExceptionally(new RefusedException(Refusal.NOT_JOINED,
                         "this connection is not in the document's room"));
             } else if (!peer.canWrite()) {
                 judgeReadOnlyUpdate(update, done);
@@ -409,7 +456,7 @@ public final class Room {
             done.completeExceptionally(e);
             return;
         }
-        done.completeExceptionally(new RefusedException("read-only", "this connection may not change the document"));
+        done.completeExceptionally(new RefusedException(Refusal.READ_ONLY, "this connection may not change the document"));
     }
 
     /**
@@ -501,7 +548,7 @@ public final class Room {
     private void commitUpdate(byte[] update, Peer origin, String userId, CompletableFuture<Void> done) {
         try {
             if (deleting) {
-                throw new RefusedException("document-deleting", "the document is being deleted");
+                throw new RefusedException(Refusal.DOCUMENT_DELETING, "the document is being deleted");
             }
             YUpdates.validate(update);
         } catch (RuntimeException e) {
@@ -513,7 +560,7 @@ public final class Room {
             return;
         }
         if (kind == DocumentKind.STEPS) {
-            done.completeExceptionally(new RefusedException(WRONG_KIND, wrongKindMessage(DocumentKind.YJS)));
+            done.completeExceptionally(new RefusedException(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.YJS)));
             return;
         }
         if (!yjs.admits(appendingBytes + update.length)) {
@@ -521,7 +568,7 @@ public final class Room {
                     + " holds {3} bytes, the maximum is {4}", documentId, String.valueOf(update.length),
                     origin == null ? "the document API" : origin.clientId(), String.valueOf(yjs.documentBytes()),
                     String.valueOf(yjs.maxDocumentBytes()));
-            done.completeExceptionally(new RefusedException("document-too-large", "the document would pass "
+            done.completeExceptionally(new RefusedException(Refusal.DOCUMENT_TOO_LARGE, "the document would pass "
                     + yjs.maxDocumentBytes() + " bytes; the update was not stored"));
             return;
         }
@@ -537,11 +584,11 @@ public final class Room {
                 forgetKindIfNothingStored();
                 if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
                     kind = wrongKind.kind();    // written elsewhere since we loaded
-                    done.completeExceptionally(new RefusedException(WRONG_KIND, wrongKindMessage(DocumentKind.YJS)));
+                    done.completeExceptionally(new RefusedException(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.YJS)));
                     return;
                 }
                 LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing an update failed", error);
-                done.completeExceptionally(new RefusedException("storage-failure", "the update could not be stored"));
+                done.completeExceptionally(new RefusedException(Refusal.STORAGE_FAILURE, "the update could not be stored"));
                 return;
             }
             events.changed(documentId, DocumentEvents.ChangeKind.YJS, seq, userId);
@@ -820,13 +867,13 @@ public final class Room {
         owner.execute(() -> whenLoaded(() -> {
             try {
                 if (!peers.contains(peer)) {
-                    throw new RefusedException("not-joined", "this connection is not in the document's room");
+                    throw new RefusedException(Refusal.NOT_JOINED, "this connection is not in the document's room");
                 }
                 if (!peer.canWrite()) {
-                    throw new RefusedException("read-only", "this connection may not change the document");
+                    throw new RefusedException(Refusal.READ_ONLY, "this connection may not change the document");
                 }
                 if (version < 0 || version > committedVersion) {
-                    throw new RefusedException("invalid-version",
+                    throw new RefusedException(Refusal.INVALID_VERSION,
                             "a snapshot's version must be between 0 and " + committedVersion);
                 }
             } catch (RuntimeException e) {
@@ -838,7 +885,7 @@ public final class Room {
                 inFlight.decrementAndGet();
                 if (error != null) {
                     LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": storing a snapshot failed", error);
-                    done.completeExceptionally(new RefusedException("storage-failure", "the snapshot could not be stored"));
+                    done.completeExceptionally(new RefusedException(Refusal.STORAGE_FAILURE, "the snapshot could not be stored"));
                 } else {
                     done.complete(null);
                 }

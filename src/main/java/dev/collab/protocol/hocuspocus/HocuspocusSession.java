@@ -281,11 +281,11 @@ final class HocuspocusSession implements ProtocolHandler {
                     refuse("invalid Yjs update for " + documentId + ": " + cause.getMessage());
                 } else {
                     if (YjsPeers.isTooLarge(cause)) {
-                        connection.reportRefused("document-too-large", cause.getMessage());
+                        connection.reportRefused(Room.Refusal.DOCUMENT_TOO_LARGE.code(), cause.getMessage());
                     } else if (YjsPeers.isWrongKind(cause)) {
-                        connection.reportRefused(Room.WRONG_KIND, cause.getMessage());     // logged once, counted
+                        connection.reportRefused(Room.Refusal.DOCUMENT_KIND.code(), cause.getMessage());     // logged once, counted
                     } else if (YjsPeers.isReadOnly(cause)) {
-                        connection.reportRefused("read-only");
+                        connection.reportRefused(Room.Refusal.READ_ONLY.code());
                     } else {
                         LOG.log(System.Logger.Level.WARNING, "update to " + documentId + " failed", cause);
                     }

@@ -117,8 +117,8 @@ final class JsonSession implements ProtocolHandler, Peer {
                             connection.sendText(JsonOut.object().field("type", "conflict")
                                     .field("version", conflict.currentVersion()).end());
                         } else if (outcome instanceof Room.StepsOutcome.Invalid invalid) {
-                            connection.reportRefused(switch (invalid.code()) {
-                                case "read-only", Room.WRONG_KIND -> invalid.code();
+                            connection.reportRefused(switch (invalid.refusal()) {
+                                case READ_ONLY, DOCUMENT_KIND -> invalid.code();
                                 default -> "invalid-message";
                             });
                             sendError(invalid.code(), invalid.message());

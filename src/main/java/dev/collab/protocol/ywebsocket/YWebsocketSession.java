@@ -112,14 +112,14 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
             }
             Throwable cause = Room.failureOf(error);
             if (YjsPeers.isReadOnly(cause)) {
-                connection.reportRefused("read-only");      // dropped; logged once, counted at close
+                connection.reportRefused(Room.Refusal.READ_ONLY.code());      // dropped; logged once, counted at close
             } else if (YjsPeers.isWrongKind(cause)) {
-                connection.reportRefused(Room.WRONG_KIND, cause.getMessage());
+                connection.reportRefused(Room.Refusal.DOCUMENT_KIND.code(), cause.getMessage());
             } else if (YjsPeers.isMalformed(cause)) {
                 refuse("invalid Yjs update: " + cause.getMessage());
             } else if (YjsPeers.isTooLarge(cause)) {
                 // the protocol has no error message: the close tells the client its change was not stored
-                connection.reportRefused("document-too-large", cause.getMessage());
+                connection.reportRefused(Room.Refusal.DOCUMENT_TOO_LARGE.code(), cause.getMessage());
                 connection.close(WsCloseCodes.TOO_BIG, "document-too-large");
             } else {
                 LOG.log(System.Logger.Level.WARNING, "update from connection " + connection.id() + " failed", cause);
