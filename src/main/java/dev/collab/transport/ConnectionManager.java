@@ -122,12 +122,12 @@ public final class ConnectionManager implements AutoCloseable {
         return c;
     }
 
-    /** Closes the connection (4408) if its handler has not authenticated by the deadline. */
-    void enforceAuthDeadline(Connection c, java.util.function.BooleanSupplier authenticated) {
+    /** Closes the connection with {@code closeCode} if its handler has not authenticated by the deadline. */
+    void enforceAuthDeadline(Connection c, java.util.function.BooleanSupplier authenticated, int closeCode) {
         timer.schedule(() -> {
             if (!c.isFinished() && !authenticated.getAsBoolean()) {
                 c.reportRefused("auth-timeout");
-                c.close(4408, "authentication timeout");
+                c.close(closeCode, "authentication timeout");
             }
         }, limits.authTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }

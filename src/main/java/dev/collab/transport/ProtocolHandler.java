@@ -73,6 +73,14 @@ public interface ProtocolHandler {
             return null;
         }
 
+        /**
+         * The close code for a connection whose handler has not authenticated by the auth deadline (only protocols
+         * that authenticate in-band, see {@link ProtocolHandler#isAuthenticated}); default 1008.
+         */
+        default int authTimeoutCloseCode() {
+            return WsCloseCodes.VIOLATED_POLICY;
+        }
+
         /** A short name for the kind of a binary message (for metrics); cheap, never throws. */
         default String kindOf(byte[] message) {
             return "binary";

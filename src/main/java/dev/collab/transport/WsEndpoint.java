@@ -75,7 +75,7 @@ final class WsEndpoint implements WsFrameReader.Sink {
             connection.onFinish(this::closed);
             call(handler::onOpen);
             if (!authenticated) {
-                manager.enforceAuthDeadline(connection, () -> authenticated);
+                manager.enforceAuthDeadline(connection, () -> authenticated, factory.authTimeoutCloseCode());
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "opening a " + protocol + " connection failed", e);

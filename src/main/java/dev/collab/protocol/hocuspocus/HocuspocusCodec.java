@@ -107,8 +107,10 @@ public final class HocuspocusCodec {
     public static final int AUTH_PERMISSION_DENIED = 1;
     public static final int AUTH_AUTHENTICATED = 2;
 
-    /** The close code of {@code @hocuspocus/common} this server sends (the 4.x provider does not inspect codes). */
+    /** Close codes of {@code @hocuspocus/common} this server sends (the 4.x provider does not inspect codes). */
     public static final int CLOSE_UNAUTHORIZED = 4401;
+    /** {@code @hocuspocus/common}'s Connection Timeout: sent when no document authenticated in time. */
+    public static final int CLOSE_CONNECTION_TIMEOUT = 4408;
 
     /** Separator of a session-aware routing key: {@code documentName + "\0" + sessionId}. */
     public static final char ROUTING_KEY_SEPARATOR = '\0';

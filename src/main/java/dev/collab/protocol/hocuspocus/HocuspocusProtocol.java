@@ -34,6 +34,12 @@ public final class HocuspocusProtocol implements ProtocolHandler.Factory {
         return new HocuspocusSession(connection, rooms, limits, access, expiry);
     }
 
+    /** {@code @hocuspocus/common}'s Connection Timeout, for a socket that authenticated no document in time. */
+    @Override
+    public int authTimeoutCloseCode() {
+        return HocuspocusCodec.CLOSE_CONNECTION_TIMEOUT;
+    }
+
     /** The provider's watchdog only sees messages, not WebSocket pings: 30 s of silence makes it reconnect. */
     @Override
     public Object keepalive() {
