@@ -10,13 +10,4 @@ public record AwarenessEntry(long awarenessId, long clock, String stateJson, Str
         return "null".equals(stateJson);
     }
 
-    /** A stable numeric awareness id for a JSON client (Yjs ids are random uint32; this stays in that range). */
-    public static long idForJsonClient(String documentId, String clientId) {
-        long h = 0xcbf29ce484222325L;
-        for (char ch : (documentId + '\u0000' + clientId).toCharArray()) {
-            h ^= ch;
-            h *= 0x100000001b3L;
-        }
-        return (h ^ (h >>> 32)) & 0xFFFFFFFFL;
-    }
 }

@@ -1067,15 +1067,19 @@ public final class Room {
         });
     }
 
-    /** Sets (or with "null" clears) a JSON client's awareness state under its stable numeric id. */
-    public void setJsonAwareness(Peer peer, String stateJson) {
+    /**
+     * Sets (or with "null" clears) the awareness state {@code awarenessId}, held by {@code peer}, whatever clock the
+     * room holds for it, for clients that keep no Yjs clocks of their own: the adapter chooses the id and the clock
+     * ({@code nextClock} of the current one, 0 when there is none) and {@code owner} names the client in the entry
+     * ({@link AwarenessEntry#jsonClientId}). The entry is broadcast like any applied change.
+     */
+    public void setAwareness(Peer peer, long awarenessId, java.util.function.LongUnaryOperator nextClock,
+                             String stateJson, String owner) {
         run(peer, () -> {
-            long id = AwarenessEntry.idForJsonClient(documentId, peer.clientId());
+            long id = awarenessId;
             AwarenessEntry current = awareness.get(id);
-            // Yjs clients accept a state only with a clock above the one they hold for the id (a new id needs
-            // > 0) and keep it across our reconnects and restarts: so the clock follows the wall clock
-            long clock = Math.max(current == null ? 1 : current.clock() + 1, clock());
-            AwarenessEntry next = new AwarenessEntry(id, clock, stateJson, peer.clientId());
+            long clock = nextClock.applyAsLong(current == null ? 0 : current.clock());
+            AwarenessEntry next = new AwarenessEntry(id, clock, stateJson, owner);
             if (next.removed()) {
                 awareness.remove(id);
                 awarenessOwners.remove(id);
@@ -1231,11 +1235,6 @@ public final class Room {
         loaded = true;
         publishStats();
         maybeMerge();
-    }
-
-    /** Milliseconds since the epoch: above any clock this id had before, as long as clocks tick once a ms at most. */
-    private static long clock() {
-        return System.currentTimeMillis();
     }
 
     private void publishStats() {

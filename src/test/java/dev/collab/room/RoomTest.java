@@ -1,5 +1,6 @@
 package dev.collab.room;
 
+import dev.collab.protocol.json.JsonAwareness;
 import dev.collab.store.DocumentKind;
 import dev.collab.store.sqlite.SqliteStore;
 import dev.collab.store.Store;
@@ -68,6 +69,12 @@ class RoomTest {
 
     private Rooms rooms() {
         return rooms(LONG_IDLE, 500, 500);
+    }
+
+    /** A JSON client's awareness state, set as the JSON adapter sets it. */
+    private static void setJsonAwareness(Room room, Peer peer, String stateJson) {
+        room.setAwareness(peer, JsonAwareness.idFor(DOC, peer.clientId()), JsonAwareness::nextClock, stateJson,
+                peer.clientId());
     }
 
     private static <T> T get(CompletableFuture<T> f) throws Exception {
@@ -404,7 +411,7 @@ class RoomTest {
         RecordingPeer other = new RecordingPeer("other");
         join(room, older);
         join(room, other);
-        room.setJsonAwareness(older, "{\"name\":\"old tab\"}");
+        setJsonAwareness(room, older, "{\"name\":\"old tab\"}");
         other.next(RoomEvent.Awareness.class);
 
         RecordingPeer newer = new RecordingPeer("same");
@@ -448,9 +455,9 @@ class RoomTest {
         RecordingPeer b = new RecordingPeer("b");
         join(room, a);
         join(room, b);
-        long idA = AwarenessEntry.idForJsonClient(DOC, "a");
+        long idA = JsonAwareness.idFor(DOC, "a");
 
-        room.setJsonAwareness(a, "{\"user\":\"ann\",\"cursor\":1}");
+        setJsonAwareness(room, a, "{\"user\":\"ann\",\"cursor\":1}");
         RoomEvent.Awareness toB = b.next(RoomEvent.Awareness.class);
         assertSame(a, toB.origin());
         long firstClock = toB.entries().get(0).clock();
@@ -460,7 +467,7 @@ class RoomTest {
                 toB.entries());
         assertSame(a, a.next(RoomEvent.Awareness.class).origin(), "marked as a's own, so a's adapter skips it");
 
-        room.setJsonAwareness(a, "{\"user\":\"ann\",\"cursor\":5}");
+        setJsonAwareness(room, a, "{\"user\":\"ann\",\"cursor\":5}");
         long secondClock = b.next(RoomEvent.Awareness.class).entries().get(0).clock();
         assertTrue(secondClock > firstClock, "clock advances");
         a.next(RoomEvent.Awareness.class);
@@ -500,9 +507,9 @@ class RoomTest {
         RecordingPeer b = new RecordingPeer("b");
         join(room, a);
         join(room, b);
-        room.setJsonAwareness(b, "{\"user\":\"bob\"}");
+        setJsonAwareness(room, b, "{\"user\":\"bob\"}");
         a.next(RoomEvent.Awareness.class);
-        room.setJsonAwareness(b, "null");
+        setJsonAwareness(room, b, "null");
         assertTrue(a.next(RoomEvent.Awareness.class).entries().get(0).removed());
         room.leave(b);   // nothing left to remove
         RecordingPeer c = new RecordingPeer("c");
@@ -522,7 +529,7 @@ class RoomTest {
         join(room, w);
         get(room.submitSteps(w, 0, steps(0, 5)));
         w.next(RoomEvent.Steps.class);
-        room.setJsonAwareness(w, "{\"user\":\"w\"}");
+        setJsonAwareness(room, w, "{\"user\":\"w\"}");
         flush(room);
         w.drain();
 
@@ -566,7 +573,7 @@ class RoomTest {
         byte[] second = YTestUpdates.appendAfter(9, 0, 7, 1, "!");
         get(room.submitUpdate(w, first));
         get(room.submitUpdate(w, second));
-        room.setJsonAwareness(w, "{\"user\":\"w\"}");
+        setJsonAwareness(room, w, "{\"user\":\"w\"}");
         flush(room);
         w.drain();
 
@@ -734,7 +741,7 @@ class RoomTest {
         assertEquals("not-joined", invalid.code());
         assertEquals("not-joined", assertInstanceOf(Room.RefusedException.class,
                 failure(room.submitUpdate(stranger, YTestUpdates.insertText(7, "t", "x")))).code());
-        room.setJsonAwareness(stranger, "{\"x\":1}");
+        setJsonAwareness(room, stranger, "{\"x\":1}");
         room.catchUp(stranger, 0, null);
         flush(room);
         member.assertNothingPending();

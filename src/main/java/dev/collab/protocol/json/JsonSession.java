@@ -55,7 +55,7 @@ final class JsonSession implements ProtocolHandler, Peer {
         this.documentId = documentId;
         this.clientId = clientId;
         this.canWrite = canWrite;
-        this.ownAwarenessId = AwarenessEntry.idForJsonClient(documentId, clientId);
+        this.ownAwarenessId = JsonAwareness.idFor(documentId, clientId);
         this.membership = new Membership(rooms, documentId, this);
     }
 
@@ -140,7 +140,8 @@ final class JsonSession implements ProtocolHandler, Peer {
                             sendAck(snapshot.idJson());
                         }
                     });
-            case JsonCommand.Awareness awareness -> room.setJsonAwareness(this, awareness.stateJson());
+            case JsonCommand.Awareness awareness -> room.setAwareness(this, ownAwarenessId,
+                    JsonAwareness::nextClock, awareness.stateJson(), clientId);
             case JsonCommand.Message message -> room.sendMessage(
                     new RoomEvent.Message(message.messageType(), message.payloadJson(), null, clientId, this),
                     message.toClientId());
