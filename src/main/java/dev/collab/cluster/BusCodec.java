@@ -49,7 +49,7 @@ final class BusCodec {
                         out.writeLong(e.awarenessId());
                         out.writeLong(e.clock());
                         writeString(out, e.stateJson());
-                        writeString(out, e.jsonClientId());
+                        writeString(out, e.ownerClientId());
                     }
                 }
                 case Bus.MessageSent m -> {
@@ -57,7 +57,7 @@ final class BusCodec {
                     writeString(out, m.node());
                     writeString(out, m.messageType());
                     writeString(out, m.payloadJson());
-                    writeString(out, m.statelessText());
+                    writeString(out, m.payloadText());
                     writeString(out, m.fromClientId());
                     writeString(out, m.toClientId());
                 }

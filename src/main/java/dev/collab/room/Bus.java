@@ -22,7 +22,7 @@ public interface Bus extends AutoCloseable {
 
     record AwarenessChanged(String node, List<AwarenessEntry> entries) implements Event { }
 
-    record MessageSent(String node, String messageType, String payloadJson, String statelessText,
+    record MessageSent(String node, String messageType, String payloadJson, String payloadText,
                        String fromClientId, String toClientId) implements Event { }
 
     record Heartbeat(String node) implements Event { }

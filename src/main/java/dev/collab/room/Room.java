@@ -699,7 +699,7 @@ public final class Room {
             case Bus.AwarenessChanged a -> applyRemoteAwareness(a.node(), a.entries());
             case Bus.MessageSent m -> {
                 RoomEvent.Message message = new RoomEvent.Message(m.messageType(), m.payloadJson(),
-                        m.statelessText(), m.fromClientId(), null);
+                        m.payloadText(), m.fromClientId(), null);
                 for (Peer p : peers) {
                     if (p.receivesMessages() && (m.toClientId() == null || m.toClientId().equals(p.clientId()))) {
                         deliver(p, message);
@@ -756,7 +756,7 @@ public final class Room {
             }
             AwarenessEntry old = awareness.remove(e.getKey());
             if (old != null) {
-                removed.add(new AwarenessEntry(old.awarenessId(), old.clock() + 1, "null", old.jsonClientId()));
+                removed.add(new AwarenessEntry(old.awarenessId(), old.clock() + 1, "null", old.ownerClientId()));
             }
             return true;
         });
@@ -1071,7 +1071,7 @@ public final class Room {
      * Sets (or with "null" clears) the awareness state {@code awarenessId}, held by {@code peer}, whatever clock the
      * room holds for it, for clients that keep no Yjs clocks of their own: the adapter chooses the id and the clock
      * ({@code nextClock} of the current one, 0 when there is none) and {@code owner} names the client in the entry
-     * ({@link AwarenessEntry#jsonClientId}). The entry is broadcast like any applied change.
+     * ({@link AwarenessEntry#ownerClientId}). The entry is broadcast like any applied change.
      */
     public void setAwareness(Peer peer, long awarenessId, java.util.function.LongUnaryOperator nextClock,
                              String stateJson, String owner) {
@@ -1110,7 +1110,7 @@ public final class Room {
                 }
             }
             publish(new Bus.MessageSent(bus.nodeId(), message.messageType(), message.payloadJson(),
-                    message.statelessText(), message.fromClientId(), toClientId));
+                    message.payloadText(), message.fromClientId(), toClientId));
             return delivered;
         });
     }

@@ -122,14 +122,15 @@ public sealed interface RoomEvent {
 
     /**
      * An application message, never stored: {@code fromClientId} null means the server (internal broadcast API).
-     * {@code statelessText} is a Hocuspocus stateless payload exactly as sent (then {@code payloadJson} is that
-     * text as a JSON string); null for messages from JSON clients or the server.
+     * {@code payloadJson} is the payload as JSON; {@code payloadText} is non-null when the sender sent plain text
+     * rather than JSON (then {@code payloadJson} is that text as a JSON string), so an adapter whose clients send
+     * and expect text can hand it on exactly as sent; null for JSON payloads.
      */
-    record Message(String messageType, String payloadJson, String statelessText, String fromClientId, Peer origin,
+    record Message(String messageType, String payloadJson, String payloadText, String fromClientId, Peer origin,
                    Memo memo) implements RoomEvent {
-        public Message(String messageType, String payloadJson, String statelessText, String fromClientId,
+        public Message(String messageType, String payloadJson, String payloadText, String fromClientId,
                        Peer origin) {
-            this(messageType, payloadJson, statelessText, fromClientId, origin, new Memo());
+            this(messageType, payloadJson, payloadText, fromClientId, origin, new Memo());
         }
     }
 }

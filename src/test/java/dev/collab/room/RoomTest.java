@@ -423,7 +423,7 @@ class RoomTest {
 
         RoomEvent.Awareness gone = other.next(RoomEvent.Awareness.class);
         assertEquals("null", gone.entries().get(0).stateJson(), "the replaced connection's awareness is removed");
-        assertEquals("same", gone.entries().get(0).jsonClientId());
+        assertEquals("same", gone.entries().get(0).ownerClientId());
 
         // the older connection's own cleanup arrives later and must not remove the newer one
         room.leave(older);
@@ -487,7 +487,7 @@ class RoomTest {
             assertNull(removal.origin());
             assertEquals(1, removal.entries().size());
             AwarenessEntry e = removal.entries().get(0);
-            assertEquals("a", e.jsonClientId());
+            assertEquals("a", e.ownerClientId());
             assertEquals(idA, e.awarenessId());
             assertTrue(e.removed());
             assertEquals(secondClock + 1, e.clock());

@@ -363,7 +363,7 @@ final class HocuspocusSession implements ProtocolHandler {
                         (part, last) -> last ? HocuspocusCodec.syncStep2(name, part) : HocuspocusCodec.update(name, part)),
                         step2.snapshot().bytes());
                 case RoomEvent.Message message -> connection.sendBinary(HocuspocusCodec.stateless(name,
-                        message.statelessText() != null ? message.statelessText()
+                        message.payloadText() != null ? message.payloadText()
                                 : message.encoded(ENCODER, () -> JsonOut.message(message))));
                 case RoomEvent.Steps ignored -> { }
                 case RoomEvent.Synced ignored -> { }

@@ -255,8 +255,8 @@ final class JsonSession implements ProtocolHandler, Peer {
                             continue;
                         }
                         JsonOut out = JsonOut.object().field("type", "awareness");
-                        if (e.jsonClientId() != null) {
-                            out.field("clientID", e.jsonClientId());
+                        if (e.ownerClientId() != null) {
+                            out.field("clientID", e.ownerClientId());
                         } else {
                             out.field("clientID", e.awarenessId());
                         }
