@@ -104,7 +104,14 @@ public final class RedisBus implements Bus {
             }
             LOG.log(System.Logger.Level.INFO, "node {0} is gone (no heartbeat for {1} s)", e.getKey(),
                     NODE_TTL.toSeconds());
-            goneListeners.forEach(l -> l.accept(e.getKey()));
+            for (Consumer<String> l : goneListeners) {
+                try {
+                    l.accept(e.getKey());
+                } catch (RuntimeException failure) {
+                    // a throwing listener must not end the heartbeat: scheduleWithFixedDelay stops a task for good
+                    LOG.log(System.Logger.Level.WARNING, "node-gone listener failed", failure);
+                }
+            }
             return true;
         });
     }
