@@ -133,7 +133,7 @@ public final class ContentService implements HttpService {
         int[] bytes = new int[1];
         Room room = rooms.acquire(id);
         try {
-            room.submitComputedUpdate(state -> {
+            Room.WriteResult result = room.submitComputedUpdate(state -> {
                 YDocument current = YDocument.decode(state);
                 YDocument.YType root = current.root(field);
                 if (root != null && !root.elements().isEmpty()) {
@@ -147,12 +147,14 @@ public final class ContentService implements HttpService {
                 bytes[0] = update.length;
                 return update;
             }, caller.userId()).get(30, TimeUnit.SECONDS);
+            if (result instanceof Room.WriteResult.Refused refused) {
+                Status status = refused.refusal() == Room.Refusal.STORAGE_FAILURE ? Status.SERVICE_UNAVAILABLE_503 : Status.CONFLICT_409;
+                JsonResponses.error(res, status, refused.code(), refused.message());
+                return;
+            }
         } catch (ExecutionException e) {
             Throwable cause = Room.failureOf(e.getCause());
-            if (cause instanceof Room.RefusedException refused) {
-                Status status = refused.refusal() == Room.Refusal.STORAGE_FAILURE ? Status.SERVICE_UNAVAILABLE_503 : Status.CONFLICT_409;
-                JsonResponses.error(res, status, refused.code(), refused.getMessage());
-            } else if (cause instanceof YContent.NotConvertible || cause instanceof MalformedException) {
+            if (cause instanceof YContent.NotConvertible || cause instanceof MalformedException) {
                 JsonResponses.error(res, Status.CONFLICT_409, "field-not-a-fragment", cause.getMessage());
             } else {
                 throw e;

@@ -216,16 +216,18 @@ public final class DocumentsService implements HttpService {
         }
         Room room = rooms.acquire(id);
         try {
-            room.submitUpdate(update, caller.userId()).get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-            res.status(Status.NO_CONTENT_204).send();
+            if (room.submitUpdate(update, caller.userId()).get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                    instanceof Room.WriteResult.Refused refused) {
+                JsonResponses.error(res, refused.refusal() == Room.Refusal.STORAGE_FAILURE
+                        ? Status.SERVICE_UNAVAILABLE_503 : Status.CONFLICT_409, refused.code(), refused.message());
+            } else {
+                res.status(Status.NO_CONTENT_204).send();
+            }
         } catch (ExecutionException e) {
             Throwable cause = Room.failureOf(e.getCause());
             if (cause instanceof Lib0Reader.MalformedException malformed) {
                 JsonResponses.error(res, Status.BAD_REQUEST_400, "invalid-update",
                         "the body is not a valid Yjs update: " + malformed.getMessage());
-            } else if (cause instanceof Room.RefusedException refused) {
-                JsonResponses.error(res, refused.refusal() == Room.Refusal.STORAGE_FAILURE
-                        ? Status.SERVICE_UNAVAILABLE_503 : Status.CONFLICT_409, refused.code(), refused.getMessage());
             } else {
                 throw e;
             }

@@ -35,16 +35,26 @@ import java.util.function.UnaryOperator;
 public final class Room {
     private static final System.Logger LOG = System.getLogger(Room.class.getName());
 
-    /** Outcome of a step submission. */
-    public sealed interface StepsOutcome {
-        record Accepted(int version) implements StepsOutcome { }
+    /**
+     * The result of a write, on both write paths (Yjs updates and ProseMirror steps): committed, a stale steps
+     * version, or refused. Every refusal the room decides (not joined, read-only, wrong document kind, too large,
+     * deleting, storage failure, the caller's own) is a {@link Refused}; only malformed input and unexpected
+     * failures fail the future.
+     */
+    public sealed interface WriteResult {
+        /**
+         * Committed: for an update, the sequence number the store assigned (the head's when the update changed
+         * nothing and was not stored); for steps, the new version.
+         */
+        record Committed(long position) implements WriteResult { }
 
-        record Conflict(int currentVersion) implements StepsOutcome { }
+        /** Steps only: {@code version} was stale; the submitter resyncs and rebases on {@code currentVersion}. */
+        record Conflict(int currentVersion) implements WriteResult { }
 
-        record Invalid(Refusal refusal, String message) implements StepsOutcome {
-            /** The refusal's wire code (what the adapters report). */
-            public String code() {
-                return refusal.code();
+        /** Refused: nothing was stored or relayed. {@code code} is the refusal's wire code or the caller's own. */
+        record Refused(Refusal refusal, String code, String message) implements WriteResult {
+            public Refused(Refusal refusal, String message) {
+                this(refusal, refusal.code(), message);
             }
         }
     }
@@ -63,7 +73,7 @@ public final class Room {
         DOCUMENT_FULL("document-full"),
         INVALID_VERSION("invalid-version"),
         STORAGE_FAILURE("storage-failure"),
-        /** Refused by the caller's own check inside a computed write; {@link RefusedException#code()} says which. */
+        /** Refused by the caller's own check inside a computed write; {@link WriteResult.Refused#code()} says which. */
         BY_CALLER("refused");
 
         private final String code;
@@ -77,7 +87,10 @@ public final class Room {
         }
     }
 
-    /** Refused write (read-only or departed peer, full room, storage failure, ...): see {@link #refusal()}. */
+    /**
+     * A refused join or snapshot, or a computed write's {@code build} refusing ({@link Refusal#BY_CALLER} with its
+     * own code, answered as a {@link WriteResult.Refused}); see {@link #refusal()}.
+     */
     public static final class RefusedException extends RuntimeException {
         private final Refusal refusal;
         private final String code;
@@ -282,37 +295,37 @@ public final class Room {
      * Accepts steps when {@code version} equals the head: commits them, then sends them to every peer including
      * the submitter. A stale version is a conflict; the submitter resyncs and rebases.
      */
-    public CompletableFuture<StepsOutcome> submitSteps(Peer peer, int version, List<String> steps) {
-        CompletableFuture<StepsOutcome> outcome = new CompletableFuture<>();
+    public CompletableFuture<WriteResult> submitSteps(Peer peer, int version, List<String> steps) {
+        CompletableFuture<WriteResult> outcome = new CompletableFuture<>();
         owner.execute(() -> whenLoaded(() -> judgeSteps(peer, version, steps, outcome),
                 outcome::completeExceptionally));
         return outcome;
     }
 
-    private void judgeSteps(Peer peer, int version, List<String> steps, CompletableFuture<StepsOutcome> outcome) {
+    private void judgeSteps(Peer peer, int version, List<String> steps, CompletableFuture<WriteResult> outcome) {
         if (!peers.contains(peer)) {
-            outcome.complete(new StepsOutcome.Invalid(Refusal.NOT_JOINED, "this connection is not in the document's room"));
+            outcome.complete(new WriteResult.Refused(Refusal.NOT_JOINED, "this connection is not in the document's room"));
         } else if (!peer.canWrite()) {
-            outcome.complete(new StepsOutcome.Invalid(Refusal.READ_ONLY, "this connection may not change the document"));
+            outcome.complete(new WriteResult.Refused(Refusal.READ_ONLY, "this connection may not change the document"));
         } else if (deleting) {
-            outcome.complete(new StepsOutcome.Invalid(Refusal.DOCUMENT_DELETING, "the document is being deleted"));
+            outcome.complete(new WriteResult.Refused(Refusal.DOCUMENT_DELETING, "the document is being deleted"));
         } else if (kind == DocumentKind.YJS) {
-            outcome.complete(new StepsOutcome.Invalid(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.STEPS)));
+            outcome.complete(new WriteResult.Refused(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.STEPS)));
         } else if (version < 0 || version > acceptedVersion) {
-            outcome.complete(new StepsOutcome.Invalid(Refusal.INVALID_VERSION,
+            outcome.complete(new WriteResult.Refused(Refusal.INVALID_VERSION,
                     "version " + version + " is outside 0.." + committedVersion));
         } else if (acceptedVersion != committedVersion || fillingSteps) {
             // steps are being committed (or read): judge this submission against the version they produce
             waitingForSteps.add(() -> judgeSteps(peer, version, steps, outcome));
         } else if (version != committedVersion) {
-            outcome.complete(new StepsOutcome.Conflict(committedVersion));   // stale: resync and rebase
+            outcome.complete(new WriteResult.Conflict(committedVersion));   // stale: resync and rebase
         } else {
             commitSteps(peer, version, steps, outcome);
         }
     }
 
     /** One steps write in flight per room, so a failed commit can never leave a gap in the versions. */
-    private void commitSteps(Peer peer, int version, List<String> steps, CompletableFuture<StepsOutcome> outcome) {
+    private void commitSteps(Peer peer, int version, List<String> steps, CompletableFuture<WriteResult> outcome) {
         acceptedVersion = version + steps.size();
         kind = DocumentKind.STEPS;
         String clientId = peer.clientId();
@@ -329,10 +342,10 @@ public final class Room {
                 forgetKindIfNothingStored();
                 if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
                     kind = wrongKind.kind();        // written elsewhere since we loaded
-                    outcome.complete(new StepsOutcome.Invalid(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.STEPS)));
+                    outcome.complete(new WriteResult.Refused(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.STEPS)));
                 } else {
                     LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing steps failed", error);
-                    outcome.complete(new StepsOutcome.Invalid(Refusal.STORAGE_FAILURE, "the steps could not be stored"));
+                    outcome.complete(new WriteResult.Refused(Refusal.STORAGE_FAILURE, "the steps could not be stored"));
                 }
             } else {
                 List<String> clientIds = Collections.nCopies(steps.size(), clientId);
@@ -340,7 +353,7 @@ public final class Room {
                 publishStats();
                 events.changed(documentId, DocumentEvents.ChangeKind.STEPS, committedVersion, peer.userId());
                 broadcast(new RoomEvent.Steps(version, steps, clientIds));
-                outcome.complete(new StepsOutcome.Accepted(committedVersion));
+                outcome.complete(new WriteResult.Committed(committedVersion));
                 publish(new Bus.StepsCommitted(bus.nodeId(), version, steps, clientIds));
             }
             afterStepsSettled();
@@ -379,10 +392,10 @@ public final class Room {
      * Reads the steps after the head from the store (off the owner), applies them, then answers {@code conflict}
      * (a lost race for a version) with the new head, when given.
      */
-    private void fillSteps(CompletableFuture<StepsOutcome> conflict) {
+    private void fillSteps(CompletableFuture<WriteResult> conflict) {
         if (fillingSteps) {
             if (conflict != null) {
-                waitingForSteps.add(() -> conflict.complete(new StepsOutcome.Conflict(committedVersion)));
+                waitingForSteps.add(() -> conflict.complete(new WriteResult.Conflict(committedVersion)));
             }
             return;
         }
@@ -402,7 +415,7 @@ public final class Room {
                     }
                     stepsAhead.headMap(committedVersion, false).clear();
                     if (conflict != null) {
-                        conflict.complete(new StepsOutcome.Conflict(committedVersion));
+                        conflict.complete(new WriteResult.Conflict(committedVersion));
                     }
                     if (error == null) {
                         afterStepsSettled();
@@ -415,17 +428,18 @@ public final class Room {
     // ---- Yjs -----------------------------------------------------------------------------------------------
 
     /**
-     * Validates, commits and relays a Yjs update. The future completes after the commit (acknowledge then) or
-     * fails with {@link RefusedException} / {@link Lib0Reader.MalformedException}; refused updates go nowhere.
+     * Validates, commits and relays a Yjs update. The future completes after the commit (acknowledge then) with
+     * {@link WriteResult.Committed}, or with {@link WriteResult.Refused} (refused updates go nowhere); it fails
+     * with {@link Lib0Reader.MalformedException} for an update that is not valid Yjs.
      */
-    public CompletableFuture<Void> submitUpdate(Peer peer, byte[] update) {
+    public CompletableFuture<WriteResult> submitUpdate(Peer peer, byte[] update) {
         awaitWriteBacklog();
-        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<WriteResult> done = new CompletableFuture<>();
         writeBacklog.addAndGet(update.length);
         done.whenComplete((ok, error) -> writeDone(update.length));
         owner.execute(() -> whenLoaded(() -> {
             if (!peers.contains(peer)) {
-                done.completeExceptionally(new RefusedException(Refusal.NOT_JOINED,
+                done.complete(new WriteResult.Refused(Refusal.NOT_JOINED,
                         "this connection is not in the document's room"));
             } else if (!peer.canWrite()) {
                 judgeReadOnlyUpdate(update, done);
@@ -445,18 +459,18 @@ public final class Room {
      * sends after syncing holds nothing the room lacks, and is answered like any accepted no-op (so a read-only
      * Hocuspocus viewer is not left with "unsynced changes" for good). Nothing of it is stored or relayed.
      */
-    private void judgeReadOnlyUpdate(byte[] update, CompletableFuture<Void> done) {
+    private void judgeReadOnlyUpdate(byte[] update, CompletableFuture<WriteResult> done) {
         try {
             YUpdates.validate(update);
             if (YUpdates.isEmpty(update) || bringsNothingNew(update)) {
-                done.complete(null);
+                done.complete(new WriteResult.Committed(lastCommittedSeq));
                 return;
             }
         } catch (RuntimeException e) {
             done.completeExceptionally(e);
             return;
         }
-        done.completeExceptionally(new RefusedException(Refusal.READ_ONLY, "this connection may not change the document"));
+        done.complete(new WriteResult.Refused(Refusal.READ_ONLY, "this connection may not change the document"));
     }
 
     /**
@@ -508,8 +522,8 @@ public final class Room {
         return Arrays.equals(YUpdates.merge(List.of(state), true), YUpdates.merge(List.of(state, update), true));
     }
 
-    public CompletableFuture<Void> submitUpdate(byte[] update, String userId) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+    public CompletableFuture<WriteResult> submitUpdate(byte[] update, String userId) {
+        CompletableFuture<WriteResult> done = new CompletableFuture<>();
         owner.execute(() -> whenLoaded(() -> commitUpdate(update, null, userId, done), done::completeExceptionally));
         return done;
     }
@@ -518,16 +532,20 @@ public final class Room {
      * A write computed by the server (seeding content over HTTP): {@code build} makes the update from the
      * document's state, committed and in flight, inside the room, so no write lands between reading and writing.
      * The update is then committed and relayed like {@link #submitUpdate(byte[], String)}; {@code build} refuses by
-     * throwing (RefusedException, IllegalArgumentException), which fails the future and changes nothing.
+     * throwing: a {@link RefusedException} becomes a {@link WriteResult.Refused} with its code (usually the caller's
+     * own, {@link Refusal#BY_CALLER}), anything else fails the future; either way nothing changes.
      */
-    public CompletableFuture<Void> submitComputedUpdate(UnaryOperator<byte[]> build, String userId) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+    public CompletableFuture<WriteResult> submitComputedUpdate(UnaryOperator<byte[]> build, String userId) {
+        CompletableFuture<WriteResult> done = new CompletableFuture<>();
         owner.execute(() -> whenLoaded(() -> {
             byte[] update;
             try {
                 byte[] committed = yjs.snapshot().missing(null);
                 byte[] state = inFlightUpdates.isEmpty() ? committed : YUpdates.merge(concat(committed, inFlightUpdates));
                 update = build.apply(state);
+            } catch (RefusedException e) {
+                done.complete(new WriteResult.Refused(e.refusal(), e.code(), e.getMessage()));
+                return;
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
                 return;
@@ -545,22 +563,23 @@ public final class Room {
     }
 
     /** Validates, commits, then relays to every peer but {@code origin} (null: to all); runs in the owner. */
-    private void commitUpdate(byte[] update, Peer origin, String userId, CompletableFuture<Void> done) {
+    private void commitUpdate(byte[] update, Peer origin, String userId, CompletableFuture<WriteResult> done) {
+        if (deleting) {
+            done.complete(new WriteResult.Refused(Refusal.DOCUMENT_DELETING, "the document is being deleted"));
+            return;
+        }
         try {
-            if (deleting) {
-                throw new RefusedException(Refusal.DOCUMENT_DELETING, "the document is being deleted");
-            }
             YUpdates.validate(update);
         } catch (RuntimeException e) {
             done.completeExceptionally(e);
             return;
         }
         if (YUpdates.isEmpty(update)) {
-            done.complete(null);          // nothing to store or relay (clients send these on connect)
+            done.complete(new WriteResult.Committed(lastCommittedSeq));   // nothing to store or relay (clients send these on connect)
             return;
         }
         if (kind == DocumentKind.STEPS) {
-            done.completeExceptionally(new RefusedException(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.YJS)));
+            done.complete(new WriteResult.Refused(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.YJS)));
             return;
         }
         if (!yjs.admits(appendingBytes + update.length)) {
@@ -568,7 +587,7 @@ public final class Room {
                     + " holds {3} bytes, the maximum is {4}", documentId, String.valueOf(update.length),
                     origin == null ? "the document API" : origin.clientId(), String.valueOf(yjs.documentBytes()),
                     String.valueOf(yjs.maxDocumentBytes()));
-            done.completeExceptionally(new RefusedException(Refusal.DOCUMENT_TOO_LARGE, "the document would pass "
+            done.complete(new WriteResult.Refused(Refusal.DOCUMENT_TOO_LARGE, "the document would pass "
                     + yjs.maxDocumentBytes() + " bytes; the update was not stored"));
             return;
         }
@@ -584,16 +603,16 @@ public final class Room {
                 forgetKindIfNothingStored();
                 if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
                     kind = wrongKind.kind();    // written elsewhere since we loaded
-                    done.completeExceptionally(new RefusedException(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.YJS)));
+                    done.complete(new WriteResult.Refused(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.YJS)));
                     return;
                 }
                 LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": committing an update failed", error);
-                done.completeExceptionally(new RefusedException(Refusal.STORAGE_FAILURE, "the update could not be stored"));
+                done.complete(new WriteResult.Refused(Refusal.STORAGE_FAILURE, "the update could not be stored"));
                 return;
             }
             events.changed(documentId, DocumentEvents.ChangeKind.YJS, seq, userId);
             acceptUpdate(seq, update, origin, false);
-            done.complete(null);
+            done.complete(new WriteResult.Committed(seq));
             publish(new Bus.UpdateCommitted(bus.nodeId(), seq, update));
             maybeMerge();
         }));

@@ -135,7 +135,11 @@ class RoomFuzzTest {
             }
             boolean roomAccepted;
             try {
-                get(room.submitUpdate(writer, input));
+                Room.WriteResult result = get(room.submitUpdate(writer, input));
+                if (!(result instanceof Room.WriteResult.Committed)) {
+                    throw new AssertionError("input #" + i + " " + HexFormat.of().formatHex(input)
+                            + " was refused: " + result);
+                }
                 roomAccepted = true;
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof MalformedException)) {
@@ -176,7 +180,9 @@ class RoomFuzzTest {
 
         // the room still takes ordinary edits and relays them
         byte[] normal = YTestUpdates.insertText(987_654, "after-fuzz", "still works");
-        get(room.submitUpdate(writer, normal));
+        if (!(get(room.submitUpdate(writer, normal)) instanceof Room.WriteResult.Committed)) {
+            throw new AssertionError("a normal update was refused");
+        }
         assertArrayEquals(normal, reader.updates.poll(30, TimeUnit.SECONDS));
         assertEquals(stored.size() + 1, store.updates(DOC).size());
         YUpdates.validate(get(room.yjsState(YUpdates.stateVector(state))));

@@ -73,15 +73,15 @@ class RoomMergeTest {
         RecordingPeer reader = new RecordingPeer("reader");
         get(busy.join(writer, j -> { }));
         get(busy.join(reader, j -> { }));
-        get(busy.submitUpdate(writer, YTestUpdates.insertText(7, "t", "ab")));
-        get(busy.submitUpdate(writer, YTestUpdates.appendAfter(7, 2, 7, 1, "cd")));   // makes a merge due
+        assertInstanceOf(Room.WriteResult.Committed.class, get(busy.submitUpdate(writer, YTestUpdates.insertText(7, "t", "ab"))));
+        assertInstanceOf(Room.WriteResult.Committed.class, get(busy.submitUpdate(writer, YTestUpdates.appendAfter(7, 2, 7, 1, "cd"))));   // makes a merge due
         assertTrue(mergeStarted.await(10, TimeUnit.SECONDS), "the merge started");
         reader.next(RoomEvent.Update.class);
         reader.next(RoomEvent.Update.class);
 
         // the same room relays and commits while its merge is held
         byte[] third = YTestUpdates.appendAfter(7, 4, 7, 3, "ef");
-        get(busy.submitUpdate(writer, third));
+        assertInstanceOf(Room.WriteResult.Committed.class, get(busy.submitUpdate(writer, third)));
         assertArrayEquals(third, reader.next(RoomEvent.Update.class).update());
         // a late joiner is answered from the merged state plus what is pending
         RecordingPeer late = new RecordingPeer("late");
@@ -97,7 +97,7 @@ class RoomMergeTest {
         get(other.join(a, j -> { }));
         get(other.join(b, j -> { }));
         byte[] elsewhere = YTestUpdates.insertText(9, "t", "hello");
-        get(other.submitUpdate(a, elsewhere));
+        assertInstanceOf(Room.WriteResult.Committed.class, get(other.submitUpdate(a, elsewhere)));
         assertArrayEquals(elsewhere, b.next(RoomEvent.Update.class).update());
         assertEquals(3, store.updates("busy").size(), "nothing compacted while the merge is held");
 
@@ -121,7 +121,7 @@ class RoomMergeTest {
             slow.hold();     // commits wait until released
             String chunk = "x".repeat(1 << 20);
             java.util.concurrent.atomic.AtomicInteger submitted = new java.util.concurrent.atomic.AtomicInteger();
-            List<CompletableFuture<Void>> commits = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<CompletableFuture<Room.WriteResult>> commits = new java.util.concurrent.CopyOnWriteArrayList<>();
             Thread reader = Thread.ofVirtual().start(() -> {     // a connection's reader submitting 8 MiB
                 commits.add(room.submitUpdate(writer, YTestUpdates.insertText(7, "t", chunk)));
                 submitted.incrementAndGet();
@@ -136,8 +136,8 @@ class RoomMergeTest {
             slow.release();
             reader.join(10_000);
             assertEquals(8, submitted.get());
-            for (CompletableFuture<Void> commit : commits) {
-                get(commit);
+            for (CompletableFuture<Room.WriteResult> commit : commits) {
+                assertInstanceOf(Room.WriteResult.Committed.class, get(commit));
             }
             assertEquals(8, store.updates("paste").size());
         } finally {
@@ -154,18 +154,17 @@ class RoomMergeTest {
         get(room.join(writer, j -> { }));
         get(room.join(reader, j -> { }));
         byte[] first = YTestUpdates.insertText(7, "t", "x".repeat(3000));
-        get(room.submitUpdate(writer, first));
+        assertInstanceOf(Room.WriteResult.Committed.class, get(room.submitUpdate(writer, first)));
         byte[] tooMuch = YTestUpdates.appendAfter(7, 3000, 7, 2999, "y".repeat(2000));
-        Throwable refused = assertThrows(java.util.concurrent.ExecutionException.class,
-                () -> get(room.submitUpdate(writer, tooMuch))).getCause();
-        assertEquals("document-too-large", assertInstanceOf(Room.RefusedException.class, refused).code());
+        Room.WriteResult refused = get(room.submitUpdate(writer, tooMuch));
+        assertEquals("document-too-large", assertInstanceOf(Room.WriteResult.Refused.class, refused).code());
         assertEquals(1, store.updates("big").size(), "the refused update was not stored");
         // reads keep working, and so do writes that fit
         room.answerSyncStep1(reader, YUpdates.encodeStateVector(Map.of()));
         reader.next(RoomEvent.Update.class);
         assertEquals(Map.of(7L, 3000L), YUpdates.decodeStateVector(YUpdates.stateVector(
                 reader.next(RoomEvent.SyncStep2.class).update())));
-        get(room.submitUpdate(writer, YTestUpdates.appendAfter(7, 3000, 7, 2999, "z")));
+        assertInstanceOf(Room.WriteResult.Committed.class, get(room.submitUpdate(writer, YTestUpdates.appendAfter(7, 3000, 7, 2999, "z"))));
         reader.next(RoomEvent.Update.class);
         reader.assertNothingPending();
     }

@@ -81,6 +81,11 @@ class RoomTest {
         return dev.collab.testing.Await.result(f);
     }
 
+    /** An update the test expects to be committed (a refusal is now a result, not a failed future). */
+    private static Room.WriteResult.Committed committed(CompletableFuture<Room.WriteResult> f) throws Exception {
+        return assertInstanceOf(Room.WriteResult.Committed.class, get(f));
+    }
+
     private static Throwable failure(CompletableFuture<?> f) {
         return dev.collab.testing.Await.failure(f);
     }
@@ -142,7 +147,7 @@ class RoomTest {
         RecordingPeer p2 = new RecordingPeer("p2");
         join(one, p1);
         join(two, p2);
-        assertInstanceOf(Room.StepsOutcome.Accepted.class, get(one.submitSteps(p1, 0, steps(0, 1))));
+        assertInstanceOf(Room.WriteResult.Committed.class, get(one.submitSteps(p1, 0, steps(0, 1))));
         p1.next(RoomEvent.Steps.class);
         assertEquals(new Room.Joined(0, 2), join(two, new RecordingPeer("p3")), "version is per document");
         flush(two);
@@ -163,7 +168,7 @@ class RoomTest {
         byte[] update = YTestUpdates.insertText(7, "t", "hi");
         assertEquals("010107000401017402686900", YTestUpdates.hex(update), "same bytes as yjs produces");
 
-        get(room.submitUpdate(a, update));
+        committed(room.submitUpdate(a, update));
         // committed before anyone hears of it
         List<Store.StoredUpdate> stored = store.updates(DOC);
         assertEquals(1, stored.size());
@@ -193,7 +198,7 @@ class RoomTest {
         byte[] trailing = java.util.Arrays.copyOf(good, good.length + 1);
         assertInstanceOf(Lib0Reader.MalformedException.class, failure(room.submitUpdate(a, trailing)));
         assertInstanceOf(Lib0Reader.MalformedException.class, failure(room.submitUpdate(a, new byte[0])));
-        get(room.submitUpdate(a, YUpdates.EMPTY_UPDATE));   // accepted (clients send these) but a no-op
+        committed(room.submitUpdate(a, YUpdates.EMPTY_UPDATE));   // accepted (clients send these) but a no-op
 
         flush(room);
         assertEquals(List.of(), store.updates(DOC));
@@ -212,7 +217,7 @@ class RoomTest {
         join(room, a);
         join(room, b);
 
-        assertEquals(new Room.StepsOutcome.Accepted(2), get(room.submitSteps(a, 0, steps(0, 2))));
+        assertEquals(new Room.WriteResult.Committed(2), get(room.submitSteps(a, 0, steps(0, 2))));
         for (RecordingPeer p : List.of(a, b)) {
             RoomEvent.Steps s = p.next(RoomEvent.Steps.class);
             assertEquals(0, s.version());
@@ -224,7 +229,7 @@ class RoomTest {
         assertEquals(List.of("a", "a"), stored.stream().map(Store.StoredStep::clientId).toList());
         assertEquals(2, room.stats().version());
 
-        assertEquals(new Room.StepsOutcome.Accepted(3), get(room.submitSteps(b, 2, steps(2, 1))));
+        assertEquals(new Room.WriteResult.Committed(3), get(room.submitSteps(b, 2, steps(2, 1))));
         for (RecordingPeer p : List.of(a, b)) {
             RoomEvent.Steps s = p.next(RoomEvent.Steps.class);
             assertEquals(2, s.version());
@@ -244,11 +249,11 @@ class RoomTest {
         a.next(RoomEvent.Steps.class);
         b.next(RoomEvent.Steps.class);
 
-        assertEquals(new Room.StepsOutcome.Conflict(2), get(room.submitSteps(b, 0, steps(10, 1))));
-        assertEquals(new Room.StepsOutcome.Conflict(2), get(room.submitSteps(b, 1, steps(10, 3))));
+        assertEquals(new Room.WriteResult.Conflict(2), get(room.submitSteps(b, 0, steps(10, 1))));
+        assertEquals(new Room.WriteResult.Conflict(2), get(room.submitSteps(b, 1, steps(10, 3))));
         for (int bad : new int[] {-1, 3, Integer.MAX_VALUE}) {
-            Room.StepsOutcome outcome = get(room.submitSteps(b, bad, steps(10, 1)));
-            Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class, outcome,
+            Room.WriteResult outcome = get(room.submitSteps(b, bad, steps(10, 1)));
+            Room.WriteResult.Refused invalid = assertInstanceOf(Room.WriteResult.Refused.class, outcome,
                     "version " + bad);
             assertEquals("invalid-version", invalid.code());
             assertFalse(invalid.message().isBlank());
@@ -269,12 +274,12 @@ class RoomTest {
         join(room, b);
 
         controllable.hold();
-        CompletableFuture<Room.StepsOutcome> first = room.submitSteps(a, 0, steps(0, 1));
+        CompletableFuture<Room.WriteResult> first = room.submitSteps(a, 0, steps(0, 1));
         // while version 0's steps are being committed, a submission based on them (a pipelining client) and a
         // concurrent one at version 0 wait: they are judged against the version the commit produces, so a
         // conflict always names a version newer than the one submitted
-        CompletableFuture<Room.StepsOutcome> pipelined = room.submitSteps(a, 1, steps(1, 1));
-        CompletableFuture<Room.StepsOutcome> concurrent = room.submitSteps(b, 0, steps(5, 1));
+        CompletableFuture<Room.WriteResult> pipelined = room.submitSteps(a, 1, steps(1, 1));
+        CompletableFuture<Room.WriteResult> concurrent = room.submitSteps(b, 0, steps(5, 1));
         flush(room);
         assertFalse(first.isDone(), "not accepted before the commit");
         assertFalse(pipelined.isDone(), "judged only after the commit");
@@ -285,9 +290,9 @@ class RoomTest {
         assertEquals(0, room.stats().version());
 
         controllable.release();
-        assertEquals(new Room.StepsOutcome.Accepted(1), get(first));
-        assertEquals(new Room.StepsOutcome.Accepted(2), get(pipelined));
-        assertEquals(new Room.StepsOutcome.Conflict(2), get(concurrent));
+        assertEquals(new Room.WriteResult.Committed(1), get(first));
+        assertEquals(new Room.WriteResult.Committed(2), get(pipelined));
+        assertEquals(new Room.WriteResult.Conflict(2), get(concurrent));
         assertEquals(0, a.next(RoomEvent.Steps.class).version());
         assertEquals(0, b.next(RoomEvent.Steps.class).version());
         assertEquals(1, a.next(RoomEvent.Steps.class).version());
@@ -304,7 +309,7 @@ class RoomTest {
         join(room, a);
         join(room, b);
         controllable.hold();
-        CompletableFuture<Void> done = room.submitUpdate(a, YTestUpdates.insertText(7, "t", "x"));
+        CompletableFuture<Room.WriteResult> done = room.submitUpdate(a, YTestUpdates.insertText(7, "t", "x"));
         flush(room);
         assertFalse(done.isDone());
         b.assertNothingPending();
@@ -321,10 +326,10 @@ class RoomTest {
         join(room, a);
         controllable.hold();
         byte[] first = YTestUpdates.insertText(7, "t", "x");
-        CompletableFuture<Void> pending = room.submitUpdate(a, first);
+        CompletableFuture<Room.WriteResult> pending = room.submitUpdate(a, first);
         List<byte[]> seen = new ArrayList<>();
         byte[] second = YTestUpdates.appendAfter(8, 0, 7, 0, "y");
-        CompletableFuture<Void> computed = room.submitComputedUpdate(state -> {
+        CompletableFuture<Room.WriteResult> computed = room.submitComputedUpdate(state -> {
             seen.add(state);
             return second;
         }, "backend");
@@ -339,11 +344,11 @@ class RoomTest {
         assertArrayEquals(second, relayed.update(), "relayed to the peer too: it has no origin connection");
         assertEquals(2, store.updates(DOC).size());
 
-        // a refusal from the builder fails the future and stores nothing
-        Throwable refused = failure(room.submitComputedUpdate(state -> {
+        // a refusal from the builder is a refusal with the builder's code, and stores nothing
+        Room.WriteResult refused = get(room.submitComputedUpdate(state -> {
             throw new Room.RefusedException("field-not-empty", "no");
         }, "backend"));
-        assertInstanceOf(Room.RefusedException.class, refused);
+        assertInstanceOf(Room.WriteResult.Refused.class, refused);
         assertEquals(2, store.updates(DOC).size());
     }
 
@@ -354,15 +359,15 @@ class RoomTest {
         for (RecordingPeer p : peers) {
             join(room, p);
         }
-        List<CompletableFuture<Room.StepsOutcome>> outcomes = peers.parallelStream()
+        List<CompletableFuture<Room.WriteResult>> outcomes = peers.parallelStream()
                 .map(p -> room.submitSteps(p, 0, List.of(step(peers.indexOf(p))))).toList();
         int accepted = 0;
-        for (CompletableFuture<Room.StepsOutcome> f : outcomes) {
-            Room.StepsOutcome o = get(f);
-            if (o instanceof Room.StepsOutcome.Accepted) {
+        for (CompletableFuture<Room.WriteResult> f : outcomes) {
+            Room.WriteResult o = get(f);
+            if (o instanceof Room.WriteResult.Committed) {
                 accepted++;
             } else {
-                assertInstanceOf(Room.StepsOutcome.Conflict.class, o);
+                assertInstanceOf(Room.WriteResult.Conflict.class, o);
             }
         }
         assertEquals(1, accepted);
@@ -385,11 +390,11 @@ class RoomTest {
         join(room, reader);
         join(room, writer);
 
-        Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class,
+        Room.WriteResult.Refused invalid = assertInstanceOf(Room.WriteResult.Refused.class,
                 get(room.submitSteps(reader, 0, steps(0, 1))));
         assertEquals("read-only", invalid.code());
-        Room.RefusedException refused = assertInstanceOf(Room.RefusedException.class,
-                failure(room.submitUpdate(reader, YTestUpdates.insertText(7, "t", "x"))));
+        Room.WriteResult.Refused refused = assertInstanceOf(Room.WriteResult.Refused.class,
+                get(room.submitUpdate(reader, YTestUpdates.insertText(7, "t", "x"))));
         assertEquals("read-only", refused.code());
 
         flush(room);
@@ -571,8 +576,8 @@ class RoomTest {
         join(room, w);
         byte[] first = YTestUpdates.insertText(7, "t", "hi");
         byte[] second = YTestUpdates.appendAfter(9, 0, 7, 1, "!");
-        get(room.submitUpdate(w, first));
-        get(room.submitUpdate(w, second));
+        committed(room.submitUpdate(w, first));
+        committed(room.submitUpdate(w, second));
         setJsonAwareness(room, w, "{\"user\":\"w\"}");
         flush(room);
         w.drain();
@@ -627,7 +632,7 @@ class RoomTest {
         Room yjsRoom = rooms.acquire("yjs-doc");
         join(yjsRoom, a);
         byte[] update = YTestUpdates.insertText(7, "t", "kept");
-        get(yjsRoom.submitUpdate(a, update));
+        committed(yjsRoom.submitUpdate(a, update));
         room.leave(a);
         yjsRoom.leave(a);
         rooms.release(room);
@@ -654,7 +659,7 @@ class RoomTest {
         assertEquals(DocumentKind.YJS, yjsAgain.stats().kind());
 
         // the update log continues where it stopped (no sequence number reused)
-        get(yjsAgain.submitUpdate(b, YTestUpdates.appendAfter(7, 4, 7, 3, "!")));
+        committed(yjsAgain.submitUpdate(b, YTestUpdates.appendAfter(7, 4, 7, 3, "!")));
         assertEquals(List.of(1L, 2L), store.updates("yjs-doc").stream().map(Store.StoredUpdate::seq).toList());
     }
 
@@ -679,11 +684,11 @@ class RoomTest {
         byte[] u1 = YTestUpdates.insertText(7, "t", "a");
         byte[] u2 = YTestUpdates.appendAfter(7, 1, 7, 0, "b");
         byte[] u3 = YTestUpdates.appendAfter(7, 2, 7, 1, "c");
-        get(room.submitUpdate(a, u1));
-        get(room.submitUpdate(a, u2));   // reaches compaction-updates: log 1..2 is merged into one row at seq 2
+        committed(room.submitUpdate(a, u1));
+        committed(room.submitUpdate(a, u2));   // reaches compaction-updates: log 1..2 is merged into one row at seq 2
         Await.until("the first two updates to be compacted",
                 () -> store.updates(DOC).stream().map(Store.StoredUpdate::seq).toList().equals(List.of(2L)));
-        get(room.submitUpdate(a, u3));
+        committed(room.submitUpdate(a, u3));
         assertEquals(List.of(2L, 3L), store.updates(DOC).stream().map(Store.StoredUpdate::seq).toList());
         assertArrayEquals(YUpdates.merge(List.of(u1, u2), true), store.updates(DOC).get(0).data());
         Await.until("stats to count the compacted log", () -> room.stats().storedUpdates() == 2);
@@ -706,11 +711,11 @@ class RoomTest {
         join(room, b);
 
         controllable.failWrites(true);
-        Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class,
+        Room.WriteResult.Refused invalid = assertInstanceOf(Room.WriteResult.Refused.class,
                 get(room.submitSteps(a, 0, steps(0, 1))));
         assertEquals("storage-failure", invalid.code());
-        Room.RefusedException refused = assertInstanceOf(Room.RefusedException.class,
-                failure(room.submitUpdate(a, YTestUpdates.insertText(7, "t", "lost"))));
+        Room.WriteResult.Refused refused = assertInstanceOf(Room.WriteResult.Refused.class,
+                get(room.submitUpdate(a, YTestUpdates.insertText(7, "t", "lost"))));
         assertEquals("storage-failure", refused.code());
         flush(room);
         a.assertNothingPending();
@@ -722,7 +727,7 @@ class RoomTest {
         // once the store recovers, the same version is free again and nothing of the failure remains: not even
         // the kind (the failed update was the last write, yet steps may still be the first)
         controllable.failWrites(false);
-        assertEquals(new Room.StepsOutcome.Accepted(1), get(room.submitSteps(b, 0, steps(7, 1))));
+        assertEquals(new Room.WriteResult.Committed(1), get(room.submitSteps(b, 0, steps(7, 1))));
         assertEquals(List.of("b"), a.next(RoomEvent.Steps.class).clientIds());
         assertEquals(List.of("b"), b.next(RoomEvent.Steps.class).clientIds());
         assertEquals(List.of(step(7)), store.stepsSince(DOC, 0, 10).stream().map(Store.StoredStep::stepJson).toList());
@@ -736,11 +741,11 @@ class RoomTest {
         RecordingPeer member = new RecordingPeer("m");
         RecordingPeer stranger = new RecordingPeer("s");
         join(room, member);
-        Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class,
+        Room.WriteResult.Refused invalid = assertInstanceOf(Room.WriteResult.Refused.class,
                 get(room.submitSteps(stranger, 0, steps(0, 1))));
         assertEquals("not-joined", invalid.code());
-        assertEquals("not-joined", assertInstanceOf(Room.RefusedException.class,
-                failure(room.submitUpdate(stranger, YTestUpdates.insertText(7, "t", "x")))).code());
+        assertEquals("not-joined", assertInstanceOf(Room.WriteResult.Refused.class,
+                get(room.submitUpdate(stranger, YTestUpdates.insertText(7, "t", "x")))).code());
         setJsonAwareness(room, stranger, "{\"x\":1}");
         room.catchUp(stranger, 0, null);
         flush(room);
@@ -749,7 +754,7 @@ class RoomTest {
 
         // a peer that left is a stranger too (its late messages are dropped)
         room.leave(member);
-        assertEquals("not-joined", assertInstanceOf(Room.StepsOutcome.Invalid.class,
+        assertEquals("not-joined", assertInstanceOf(Room.WriteResult.Refused.class,
                 get(room.submitSteps(member, 0, steps(0, 1)))).code());
         assertEquals(Store.DocumentHead.EMPTY, store.head(DOC));
     }
@@ -782,10 +787,10 @@ class RoomTest {
         a.next(RoomEvent.Steps.class);
         b.next(RoomEvent.Steps.class);
         assertEquals(DocumentKind.STEPS, steps.stats().kind());
-        Room.RefusedException refused = assertInstanceOf(Room.RefusedException.class,
-                failure(steps.submitUpdate(a, YTestUpdates.insertText(7, "t", "x"))));
+        Room.WriteResult.Refused refused = assertInstanceOf(Room.WriteResult.Refused.class,
+                get(steps.submitUpdate(a, YTestUpdates.insertText(7, "t", "x"))));
         assertEquals("document-kind", refused.code());
-        get(steps.submitUpdate(a, YUpdates.EMPTY_UPDATE));   // an empty update (sent on connect) changes nothing
+        committed(steps.submitUpdate(a, YUpdates.EMPTY_UPDATE));   // an empty update (sent on connect) changes nothing
         flush(steps);
         a.assertNothingPending();
         b.assertNothingPending();
@@ -794,10 +799,10 @@ class RoomTest {
         Room yjs = rooms().acquire("yjs-doc");
         join(yjs, a);
         join(yjs, b);
-        get(yjs.submitUpdate(a, YTestUpdates.insertText(7, "t", "x")));
+        committed(yjs.submitUpdate(a, YTestUpdates.insertText(7, "t", "x")));
         a.next(RoomEvent.Update.class);      // recorded for every peer; the adapter skips its own
         b.next(RoomEvent.Update.class);
-        Room.StepsOutcome.Invalid invalid = assertInstanceOf(Room.StepsOutcome.Invalid.class,
+        Room.WriteResult.Refused invalid = assertInstanceOf(Room.WriteResult.Refused.class,
                 get(yjs.submitSteps(a, 0, steps(0, 1))));
         assertEquals("document-kind", invalid.code());
         flush(yjs);

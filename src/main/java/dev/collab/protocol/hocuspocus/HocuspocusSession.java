@@ -271,25 +271,25 @@ final class HocuspocusSession implements ProtocolHandler {
         }
 
         private void submit(Room room, byte[] update) {
-            room.submitUpdate(this, update).whenComplete((ok, error) -> {
-                if (error == null) {
-                    connection.sendBinary(HocuspocusCodec.syncStatus(name, true));
-                    return;
-                }
-                Throwable cause = Room.failureOf(error);
-                if (YjsPeers.isMalformed(cause)) {
-                    refuse("invalid Yjs update for " + documentId + ": " + cause.getMessage());
-                } else {
-                    if (YjsPeers.isTooLarge(cause)) {
-                        connection.reportRefused(Room.Refusal.DOCUMENT_TOO_LARGE.code(), cause.getMessage());
-                    } else if (YjsPeers.isWrongKind(cause)) {
-                        connection.reportRefused(Room.Refusal.DOCUMENT_KIND.code(), cause.getMessage());     // logged once, counted
-                    } else if (YjsPeers.isReadOnly(cause)) {
-                        connection.reportRefused(Room.Refusal.READ_ONLY.code());
+            room.submitUpdate(this, update).whenComplete((result, error) -> {
+                if (error != null) {
+                    Throwable cause = Room.failureOf(error);
+                    if (YjsPeers.isMalformed(cause)) {
+                        refuse("invalid Yjs update for " + documentId + ": " + cause.getMessage());
                     } else {
                         LOG.log(System.Logger.Level.WARNING, "update to " + documentId + " failed", cause);
+                        connection.sendBinary(HocuspocusCodec.syncStatus(name, false));
+                    }
+                } else if (result instanceof Room.WriteResult.Refused refused) {
+                    switch (refused.refusal()) {
+                        case DOCUMENT_TOO_LARGE -> connection.reportRefused(refused.code(), refused.message());
+                        case DOCUMENT_KIND -> connection.reportRefused(refused.code(), refused.message());  // logged once, counted
+                        case READ_ONLY -> connection.reportRefused(refused.code());
+                        default -> LOG.log(System.Logger.Level.WARNING, "update to " + documentId + " failed");
                     }
                     connection.sendBinary(HocuspocusCodec.syncStatus(name, false));
+                } else {
+                    connection.sendBinary(HocuspocusCodec.syncStatus(name, true));
                 }
             });
         }

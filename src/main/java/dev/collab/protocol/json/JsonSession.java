@@ -113,21 +113,24 @@ final class JsonSession implements ProtocolHandler, Peer {
                     .whenComplete((outcome, error) -> {
                         if (error != null) {
                             reportFailure(error);
-                        } else if (outcome instanceof Room.StepsOutcome.Conflict conflict) {
+                        } else if (outcome instanceof Room.WriteResult.Conflict conflict) {
                             connection.sendText(JsonOut.object().field("type", "conflict")
                                     .field("version", conflict.currentVersion()).end());
-                        } else if (outcome instanceof Room.StepsOutcome.Invalid invalid) {
-                            connection.reportRefused(switch (invalid.refusal()) {
-                                case READ_ONLY, DOCUMENT_KIND -> invalid.code();
+                        } else if (outcome instanceof Room.WriteResult.Refused refused) {
+                            connection.reportRefused(switch (refused.refusal()) {
+                                case READ_ONLY, DOCUMENT_KIND -> refused.code();
                                 default -> "invalid-message";
                             });
-                            sendError(invalid.code(), invalid.message());
+                            sendError(refused.code(), refused.message());
                         }
                     });
             case JsonCommand.Update update -> room.submitUpdate(this, update.update())
-                    .whenComplete((ok, error) -> {
+                    .whenComplete((result, error) -> {
                         if (error != null) {
                             reportFailure(error);
+                        } else if (result instanceof Room.WriteResult.Refused refused) {
+                            connection.reportRefused(refused.code());
+                            sendError(refused.code(), refused.message());
                         } else {
                             sendAck(update.idJson());
                         }

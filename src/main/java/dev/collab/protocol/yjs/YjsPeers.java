@@ -31,26 +31,7 @@ public final class YjsPeers {
     }
 
 
-    /** The room's refusal behind a failed write, or null when it failed otherwise. */
-    public static Room.Refusal refusal(Throwable cause) {
-        return cause instanceof Room.RefusedException r ? r.refusal() : null;
-    }
-
     public static boolean isMalformed(Throwable cause) {
         return cause instanceof Lib0Reader.MalformedException;
-    }
-
-    /** The write would take the document past its maximum size; it was not stored. */
-    public static boolean isTooLarge(Throwable cause) {
-        return refusal(cause) == Room.Refusal.DOCUMENT_TOO_LARGE;
-    }
-
-    public static boolean isReadOnly(Throwable cause) {
-        return refusal(cause) == Room.Refusal.READ_ONLY;
-    }
-
-    /** A Yjs update to a ProseMirror steps document: refused like a read-only client's write. */
-    public static boolean isWrongKind(Throwable cause) {
-        return refusal(cause) == Room.Refusal.DOCUMENT_KIND;
     }
 }

@@ -106,24 +106,29 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
     }
 
     private void submit(Room room, byte[] update) {
-        room.submitUpdate(this, update).whenComplete((ok, error) -> {
-            if (error == null) {
-                return;
-            }
-            Throwable cause = Room.failureOf(error);
-            if (YjsPeers.isReadOnly(cause)) {
-                connection.reportRefused(Room.Refusal.READ_ONLY.code());      // dropped; logged once, counted at close
-            } else if (YjsPeers.isWrongKind(cause)) {
-                connection.reportRefused(Room.Refusal.DOCUMENT_KIND.code(), cause.getMessage());
-            } else if (YjsPeers.isMalformed(cause)) {
-                refuse("invalid Yjs update: " + cause.getMessage());
-            } else if (YjsPeers.isTooLarge(cause)) {
-                // the protocol has no error message: the close tells the client its change was not stored
-                connection.reportRefused(Room.Refusal.DOCUMENT_TOO_LARGE.code(), cause.getMessage());
-                connection.close(WsCloseCodes.TOO_BIG, "document-too-large");
-            } else {
-                LOG.log(System.Logger.Level.WARNING, "update from connection " + connection.id() + " failed", cause);
-                connection.close(WsCloseCodes.UNEXPECTED_CONDITION, "the update could not be stored");
+        room.submitUpdate(this, update).whenComplete((result, error) -> {
+            if (error != null) {
+                Throwable cause = Room.failureOf(error);
+                if (YjsPeers.isMalformed(cause)) {
+                    refuse("invalid Yjs update: " + cause.getMessage());
+                } else {
+                    LOG.log(System.Logger.Level.WARNING, "update from connection " + connection.id() + " failed", cause);
+                    connection.close(WsCloseCodes.UNEXPECTED_CONDITION, "the update could not be stored");
+                }
+            } else if (result instanceof Room.WriteResult.Refused refused) {
+                switch (refused.refusal()) {
+                    case READ_ONLY -> connection.reportRefused(refused.code());   // dropped; logged once, counted at close
+                    case DOCUMENT_KIND -> connection.reportRefused(refused.code(), refused.message());
+                    case DOCUMENT_TOO_LARGE -> {
+                        // the protocol has no error message: the close tells the client its change was not stored
+                        connection.reportRefused(refused.code(), refused.message());
+                        connection.close(WsCloseCodes.TOO_BIG, "document-too-large");
+                    }
+                    default -> {
+                        LOG.log(System.Logger.Level.WARNING, "update from connection " + connection.id() + " failed");
+                        connection.close(WsCloseCodes.UNEXPECTED_CONDITION, "the update could not be stored");
+                    }
+                }
             }
         });
     }
