@@ -193,12 +193,6 @@ public final class Connection implements Outbound {
         count.increment();
     }
 
-    /** How often {@code reason} was refused on this connection. */
-    public long refusedCount(String reason) {
-        java.util.concurrent.atomic.LongAdder count = refusals.get(reason);
-        return count == null ? 0 : count.sum();
-    }
-
     /** The close code sent or received (1006 when the connection dropped), 1000 while open. */
     @Override
     public int closeCode() {
