@@ -2,8 +2,8 @@
 // loopback), behind Debian's nginx with the shipped nginx/collab-cluster.conf, in this order: kill -9 of Redis, of
 // PostgreSQL's postmaster, of a node under steady writes (that node stays down). A write counts as acknowledged
 // only when the server's ack arrived; after each failure every acknowledged write must be stored and reach the
-// clients on the other nodes; a cursor on the dead node is shown on the live ones, and how long it takes to vanish
-// from them once the node's heartbeat lapses is printed. The figures (acknowledged, stored, missing, recovery
+// clients on the other nodes; a cursor on the dead node is shown on the live ones and must vanish from them once
+// the node's heartbeat lapses (the time is printed). The figures (acknowledged, stored, missing, recovery
 // times) are printed as `cluster figures: …` lines.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -154,13 +154,10 @@ describe('cluster failures: kill -9 of a node, of Redis, of PostgreSQL', () => {
     await cluster.nodes[victim].kill();
     // the victim's writers and readers reconnect (through nginx, to a live node) and writing goes on
     await until(() => hit.every((id) => writers[ids.indexOf(id)].firstAckAfter(killedAt)), { timeout: 20_000, what: 'an acknowledged write on every moved document after the kill' });
-    // Measured, not asserted: in about half of the runs after the Redis and PostgreSQL failures above, the dead
-    // node's cursor was still shown on a live node 15 s later (a server issue reported to the lead, not fixed here).
-    let cursorGoneMs = 'not-within-10s';
-    try {
-      await until(() => !watchers.some(seesCursor), { timeout: 10_000, what: 'the dead node\'s cursor to disappear' });
-      cursorGoneMs = performance.now() - killedAt;
-    } catch { /* printed below */ }
+    // the node's heartbeat TTL (5 s) removes its cursor everywhere; the stock providers on the live nodes relay that
+    // removal again under the numeric id only, and JSON clients must still be told under the owner's clientID
+    await until(() => !watchers.some(seesCursor), { timeout: 15_000, what: 'the dead node\'s cursor to disappear' });
+    const cursorGoneMs = performance.now() - killedAt;
     const recovery = Math.max(...hit.map((id) => writers[ids.indexOf(id)].firstAckAfter(killedAt) - killedAt));
     await until(() => hit.every((id) => writers[ids.indexOf(id)].ackTimes.filter((x) => x > killedAt).length >= 10),
       { what: 'writes going on after the failover' });

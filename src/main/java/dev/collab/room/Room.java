@@ -746,8 +746,9 @@ public final class Room {
 
     private void applyRemoteAwareness(String node, List<AwarenessEntry> entries) {
         List<AwarenessEntry> applied = new ArrayList<>(entries.size());
-        for (AwarenessEntry e : entries) {
-            AwarenessEntry current = awareness.get(e.awarenessId());
+        for (AwarenessEntry entry : entries) {
+            AwarenessEntry current = awareness.get(entry.awarenessId());
+            AwarenessEntry e = keepingOwner(entry, current);
             long currentClock = current == null ? -1 : current.clock();
             if (e.clock() > currentClock || (e.clock() == currentClock && e.removed() && current != null)) {
                 if (e.removed()) {
@@ -764,6 +765,18 @@ public final class Room {
         if (!applied.isEmpty()) {
             broadcast(new RoomEvent.Awareness(applied, null));
         }
+    }
+
+    /**
+     * A removal relayed by a Yjs client (the stock providers re-send every removal they see, with no owner) keeps
+     * the owner of the state it removes, so adapters that name states by their owner name the removal the same way
+     * (a JSON client would otherwise be told that a numeric id it never saw is gone, and keep the state for good).
+     */
+    private static AwarenessEntry keepingOwner(AwarenessEntry e, AwarenessEntry current) {
+        if (e.removed() && e.ownerClientId() == null && current != null && current.ownerClientId() != null) {
+            return new AwarenessEntry(e.awarenessId(), e.clock(), e.stateJson(), current.ownerClientId());
+        }
+        return e;
     }
 
     /** Removes the awareness states whose holder matches; returns their removals (clock + 1, "null") to send. */
@@ -1056,8 +1069,9 @@ public final class Room {
     public void updateAwareness(Peer peer, List<AwarenessEntry> entries) {
         run(peer, () -> {
             List<AwarenessEntry> applied = new ArrayList<>(entries.size());
-            for (AwarenessEntry e : entries) {
-                AwarenessEntry current = awareness.get(e.awarenessId());
+            for (AwarenessEntry entry : entries) {
+                AwarenessEntry current = awareness.get(entry.awarenessId());
+                AwarenessEntry e = keepingOwner(entry, current);
                 long currentClock = current == null ? -1 : current.clock();
                 boolean newer = e.clock() > currentClock;
                 boolean removal = e.clock() == currentClock && e.removed() && current != null;

@@ -506,6 +506,35 @@ class RoomTest {
     }
 
     @Test
+    void aYjsPeerRelayingTheRemovalOfAJsonClientsStateKeepsItsOwnerSoJsonPeersSeeItGo() throws Exception {
+        // the stock providers re-send every removal they see, with the numeric id only; the JSON watcher knows the
+        // state by its owner's clientID and must be told under that name (seen across nodes: a dead node's cursor
+        // stayed on a JSON client of a live node for good)
+        Room room = rooms().acquire(DOC);
+        RecordingPeer json = new RecordingPeer("json-owner");
+        RecordingPeer yjs = new RecordingPeer("yjs");
+        RecordingPeer watcher = new RecordingPeer("watcher");
+        join(room, json);
+        join(room, yjs);
+        join(room, watcher);
+        setJsonAwareness(room, json, "{\"cursor\":1}");
+        AwarenessEntry set = watcher.next(RoomEvent.Awareness.class).entries().get(0);
+        yjs.next(RoomEvent.Awareness.class);
+        assertEquals("json-owner", set.ownerClientId());
+
+        room.updateAwareness(yjs, List.of(new AwarenessEntry(set.awarenessId(), set.clock() + 1, "null", null)));
+        AwarenessEntry removal = watcher.next(RoomEvent.Awareness.class).entries().get(0);
+        assertTrue(removal.removed());
+        assertEquals(set.awarenessId(), removal.awarenessId());
+        assertEquals("json-owner", removal.ownerClientId(), "the removal names the state's owner");
+        RecordingPeer late = new RecordingPeer("late");
+        join(room, late);
+        room.sendAwareness(late);
+        flush(room);
+        late.assertNothingPending();   // the state is gone from the table too
+    }
+
+    @Test
     void aClientClearsItsOwnAwarenessWithNull() throws Exception {
         Room room = rooms().acquire(DOC);
         RecordingPeer a = new RecordingPeer("a");
