@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.collab.protocol.yjs.AwarenessCodec;
 import dev.collab.protocol.yjs.AwarenessEntry;
+import dev.collab.protocol.hocuspocus.HocuspocusClientCodec;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec;
 import dev.collab.protocol.ywebsocket.YWebsocketCodec;
 import dev.collab.yjs.Lib0Reader;
@@ -309,7 +310,7 @@ class DecoderFuzzTest {
     @Test
     void hocuspocusServerFrames() {
         fuzz("HocuspocusCodec.decodeServer", Seeds.hocuspocusServerFrames(), n(50_000),
-                HocuspocusCodec::decodeServerFrame);
+                HocuspocusClientCodec::decodeServerFrame);
     }
 
     // ---------------------------------------------------------------------------------------------------- JSON

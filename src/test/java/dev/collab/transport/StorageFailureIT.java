@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.collab.testing.TestServer;
 import dev.collab.testing.WsClient;
+import dev.collab.protocol.hocuspocus.HocuspocusClientCodec;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec;
 import dev.collab.protocol.ywebsocket.YWebsocketCodec;
 import dev.collab.testing.YTestUpdates;
@@ -171,7 +172,7 @@ class StorageFailureIT {
 
     private static HocuspocusCodec.Outbound hp(Object message) {
         assertInstanceOf(byte[].class, message, "a binary Hocuspocus frame");
-        return HocuspocusCodec.decodeServerFrame((byte[]) message);
+        return HocuspocusClientCodec.decodeServerFrame((byte[]) message);
     }
 
     @Test

@@ -264,71 +264,34 @@ public final class HocuspocusCodec {
         return message;
     }
 
-    /** Decodes a frame a server sent, accepting only what the 4.x provider understands. */
-    public static Outbound decodeServerFrame(byte[] frame) {
-        requireFrame(frame);
-        if (frame.length == 1 && frame[0] == PING) {
-            return new Ping();
-        }
-        Lib0Reader r = new Lib0Reader(frame);
-        String doc = r.readVarString();
-        int type = readType(r);
-        Outbound message = switch (type) {
-            case SYNC -> readSync(r, doc);
-            case AWARENESS -> readAwareness(r, doc);
-            case AUTH -> {
-                int authType = readType(r);
-                yield switch (authType) {
-                    case AUTH_TOKEN -> new TokenRequest(doc);
-                    case AUTH_PERMISSION_DENIED -> new PermissionDenied(doc, r.readVarString());
-                    case AUTH_AUTHENTICATED -> new Authenticated(doc, Scope.fromWire(r.readVarString()));
-                    default -> throw new MalformedException("unknown auth message type " + authType);
-                };
-            }
-            case QUERY_AWARENESS -> new QueryAwareness(doc);
-            case STATELESS -> new Stateless(doc, r.readVarString());
-            case CLOSE -> new Close(doc, r.readVarString());
-            case SYNC_STATUS -> {
-                long flag = r.readVarInt();
-                if (flag != 0 && flag != 1) {
-                    throw new MalformedException("sync status " + flag + " is neither 0 nor 1");
-                }
-                yield new SyncStatus(doc, flag == 1);
-            }
-            default -> throw new MalformedException("message type " + type + " is not understood by the provider");
-        };
-        requireEnd(r, type);
-        return message;
-    }
-
     /** The document part of a name field: everything before the first {@code \0} (the whole string if none). */
     public static String documentNameOf(String routingKey) {
         int i = routingKey.indexOf(ROUTING_KEY_SEPARATOR);
         return i < 0 ? routingKey : routingKey.substring(0, i);
     }
 
-    private static void requireFrame(byte[] frame) {
+    static void requireFrame(byte[] frame) {
         if (frame == null || frame.length == 0) {
             throw new MalformedException("empty frame");
         }
     }
 
-    private static void requireEnd(Lib0Reader r, int type) {
+    static void requireEnd(Lib0Reader r, int type) {
         if (r.hasContent()) {
             throw new MalformedException(r.remaining() + " trailing bytes after message type " + type);
         }
     }
 
-    private static int readType(Lib0Reader r) {
+    static int readType(Lib0Reader r) {
         return SyncProtocol.readType(r);
     }
 
-    private static Awareness readAwareness(Lib0Reader r, String doc) {
+    static Awareness readAwareness(Lib0Reader r, String doc) {
         byte[] update = r.readVarUint8Array();
         return new Awareness(doc, update, AwarenessCodec.decode(update));
     }
 
-    private static SyncMessage readSync(Lib0Reader r, String doc) {
+    static SyncMessage readSync(Lib0Reader r, String doc) {
         SyncProtocol.Message sync = SyncProtocol.read(r);
         return switch (sync.type()) {
             case SYNC_STEP1 -> new SyncStep1(doc, sync.payload());
@@ -412,50 +375,7 @@ public final class HocuspocusCodec {
         return new byte[] {PING};
     }
 
-    // ---------------------------------------------------------------------------------------------- client side
-
-    /** {@code [doc][2][0] varString(token) varString(version)}, as the provider sends it (version may be null). */
-    public static byte[] clientAuth(String documentName, String token, String providerVersion) {
-        Lib0Writer w = header(documentName, AUTH, token.length() * 3 + 16)
-                .writeVarUint(AUTH_TOKEN)
-                .writeVarString(token);
-        if (providerVersion != null) {
-            w.writeVarString(providerVersion);
-        }
-        return w.toByteArray();
-    }
-
-    /** {@code [doc][7]}: the provider leaving a document. */
-    public static byte[] clientClose(String documentName) {
-        return header(documentName, CLOSE, 0).toByteArray();
-    }
-
-    /** {@code [10]}: the provider's answer to a ping. */
-    public static byte[] clientPong() {
-        return new byte[] {PONG};
-    }
-
-    /** Encodes any message back to its frame (a {@link Close} with a null reason as the client form). */
-    public static byte[] encode(Message message) {
-        return switch (message) {
-            case Auth m -> clientAuth(m.documentName(), m.token(), m.providerVersion());
-            case SyncStep1 m -> syncStep1(m.documentName(), m.stateVector());
-            case SyncStep2 m -> syncStep2(m.documentName(), m.update());
-            case SyncUpdate m -> update(m.documentName(), m.update());
-            case Awareness m -> awareness(m.documentName(), m.awarenessUpdate());
-            case QueryAwareness m -> queryAwareness(m.documentName());
-            case Stateless m -> stateless(m.documentName(), m.payload());
-            case Close m -> m.reason() == null ? clientClose(m.documentName()) : close(m.documentName(), m.reason());
-            case Ping m -> ping();
-            case Pong m -> clientPong();
-            case Authenticated m -> authenticated(m.documentName(), m.scope());
-            case PermissionDenied m -> permissionDenied(m.documentName(), m.reason());
-            case TokenRequest m -> tokenRequest(m.documentName());
-            case SyncStatus m -> syncStatus(m.documentName(), m.applied());
-        };
-    }
-
-    private static Lib0Writer header(String documentName, int type, int payloadHint) {
+    static Lib0Writer header(String documentName, int type, int payloadHint) {
         return new Lib0Writer(documentName.length() * 3 + 8 + payloadHint)
                 .writeVarString(documentName)
                 .writeVarUint(type);

@@ -27,17 +27,17 @@ class HocuspocusCodecTest {
     /** Frames a client sends. */
     static List<byte[]> clientFrames() {
         return List.of(
-                HocuspocusCodec.clientAuth(DOC, "secret-token", "4.8.0"),
-                HocuspocusCodec.clientAuth(DOC, "", "4.8.0"),
-                HocuspocusCodec.clientAuth(DOC, "t", null),
+                HocuspocusClientCodec.clientAuth(DOC, "secret-token", "4.8.0"),
+                HocuspocusClientCodec.clientAuth(DOC, "", "4.8.0"),
+                HocuspocusClientCodec.clientAuth(DOC, "t", null),
                 HocuspocusCodec.syncStep1(DOC, bytes(0)),
                 HocuspocusCodec.syncStep2(DOC, bytes(0, 0)),
                 HocuspocusCodec.update(DOC, UPDATE),
                 HocuspocusCodec.awareness(DOC, AWARENESS),
                 HocuspocusCodec.queryAwareness(DOC),
                 HocuspocusCodec.stateless(DOC, "{\"op\":\"ping\"}"),
-                HocuspocusCodec.clientClose(DOC),
-                HocuspocusCodec.clientPong(),
+                HocuspocusClientCodec.clientClose(DOC),
+                HocuspocusClientCodec.clientPong(),
                 HocuspocusCodec.syncStep1("", SV),
                 HocuspocusCodec.syncStep1("doc\0session-1", SV));
     }
@@ -81,17 +81,17 @@ class HocuspocusCodecTest {
 
     @Test
     void clientEncodersWriteTheDocumentedBytes() {
-        assertArrayEquals(concat(DOC_PREFIX, 2, 0, 3, "tok", 5, "4.8.0"), HocuspocusCodec.clientAuth(DOC, "tok", "4.8.0"));
-        assertArrayEquals(concat(DOC_PREFIX, 7), HocuspocusCodec.clientClose(DOC));
-        assertArrayEquals(bytes(10), HocuspocusCodec.clientPong());
+        assertArrayEquals(concat(DOC_PREFIX, 2, 0, 3, "tok", 5, "4.8.0"), HocuspocusClientCodec.clientAuth(DOC, "tok", "4.8.0"));
+        assertArrayEquals(concat(DOC_PREFIX, 7), HocuspocusClientCodec.clientClose(DOC));
+        assertArrayEquals(bytes(10), HocuspocusClientCodec.clientPong());
     }
 
     @Test
     void decodesWhatClientsSend() {
         var auth = assertInstanceOf(HocuspocusCodec.Auth.class,
-                HocuspocusCodec.decode(HocuspocusCodec.clientAuth(DOC, "secret-token", "4.8.0")));
+                HocuspocusCodec.decode(HocuspocusClientCodec.clientAuth(DOC, "secret-token", "4.8.0")));
         assertEquals(new HocuspocusCodec.Auth(DOC, "secret-token", "4.8.0"), auth);
-        assertNull(((HocuspocusCodec.Auth) HocuspocusCodec.decode(HocuspocusCodec.clientAuth(DOC, "t", null)))
+        assertNull(((HocuspocusCodec.Auth) HocuspocusCodec.decode(HocuspocusClientCodec.clientAuth(DOC, "t", null)))
                 .providerVersion());
         var s1 = assertInstanceOf(HocuspocusCodec.SyncStep1.class, HocuspocusCodec.decode(HocuspocusCodec.syncStep1(DOC, SV)));
         assertEquals(DOC, s1.documentName());
@@ -105,7 +105,7 @@ class HocuspocusCodecTest {
         assertEquals(424242, a.entries().get(0).clientId());
         assertEquals(new HocuspocusCodec.QueryAwareness(DOC), HocuspocusCodec.decode(HocuspocusCodec.queryAwareness(DOC)));
         assertEquals(new HocuspocusCodec.Stateless(DOC, "x"), HocuspocusCodec.decode(HocuspocusCodec.stateless(DOC, "x")));
-        assertEquals(new HocuspocusCodec.Close(DOC, null), HocuspocusCodec.decode(HocuspocusCodec.clientClose(DOC)));
+        assertEquals(new HocuspocusCodec.Close(DOC, null), HocuspocusCodec.decode(HocuspocusClientCodec.clientClose(DOC)));
         assertEquals(new HocuspocusCodec.Close(DOC, "why"), HocuspocusCodec.decode(HocuspocusCodec.close(DOC, "why")));
         assertEquals(new HocuspocusCodec.Pong(), HocuspocusCodec.decode(bytes(10)));
     }
@@ -113,24 +113,24 @@ class HocuspocusCodecTest {
     @Test
     void decodesWhatServersSend() {
         assertEquals(new HocuspocusCodec.Authenticated(DOC, Scope.READONLY),
-                HocuspocusCodec.decodeServerFrame(HocuspocusCodec.authenticated(DOC, Scope.READONLY)));
+                HocuspocusClientCodec.decodeServerFrame(HocuspocusCodec.authenticated(DOC, Scope.READONLY)));
         assertEquals(new HocuspocusCodec.PermissionDenied(DOC, "no"),
-                HocuspocusCodec.decodeServerFrame(HocuspocusCodec.permissionDenied(DOC, "no")));
-        assertEquals(new HocuspocusCodec.TokenRequest(DOC), HocuspocusCodec.decodeServerFrame(HocuspocusCodec.tokenRequest(DOC)));
-        assertEquals(new HocuspocusCodec.SyncStatus(DOC, true), HocuspocusCodec.decodeServerFrame(HocuspocusCodec.syncStatus(DOC, true)));
-        assertEquals(new HocuspocusCodec.SyncStatus(DOC, false), HocuspocusCodec.decodeServerFrame(HocuspocusCodec.syncStatus(DOC, false)));
-        assertEquals(new HocuspocusCodec.Close(DOC, "bye"), HocuspocusCodec.decodeServerFrame(HocuspocusCodec.close(DOC, "bye")));
-        assertEquals(new HocuspocusCodec.Ping(), HocuspocusCodec.decodeServerFrame(bytes(9)));
-        assertInstanceOf(HocuspocusCodec.SyncStep2.class, HocuspocusCodec.decodeServerFrame(HocuspocusCodec.syncStep2(DOC, UPDATE)));
+                HocuspocusClientCodec.decodeServerFrame(HocuspocusCodec.permissionDenied(DOC, "no")));
+        assertEquals(new HocuspocusCodec.TokenRequest(DOC), HocuspocusClientCodec.decodeServerFrame(HocuspocusCodec.tokenRequest(DOC)));
+        assertEquals(new HocuspocusCodec.SyncStatus(DOC, true), HocuspocusClientCodec.decodeServerFrame(HocuspocusCodec.syncStatus(DOC, true)));
+        assertEquals(new HocuspocusCodec.SyncStatus(DOC, false), HocuspocusClientCodec.decodeServerFrame(HocuspocusCodec.syncStatus(DOC, false)));
+        assertEquals(new HocuspocusCodec.Close(DOC, "bye"), HocuspocusClientCodec.decodeServerFrame(HocuspocusCodec.close(DOC, "bye")));
+        assertEquals(new HocuspocusCodec.Ping(), HocuspocusClientCodec.decodeServerFrame(bytes(9)));
+        assertInstanceOf(HocuspocusCodec.SyncStep2.class, HocuspocusClientCodec.decodeServerFrame(HocuspocusCodec.syncStep2(DOC, UPDATE)));
     }
 
     @Test
     void roundTripsEveryValidFrame() {
         for (byte[] frame : clientFrames()) {
-            assertArrayEquals(frame, HocuspocusCodec.encode(HocuspocusCodec.decode(frame)), WireFuzz.hex(frame));
+            assertArrayEquals(frame, HocuspocusClientCodec.encode(HocuspocusCodec.decode(frame)), WireFuzz.hex(frame));
         }
         for (byte[] frame : serverFrames()) {
-            assertArrayEquals(frame, HocuspocusCodec.encode(HocuspocusCodec.decodeServerFrame(frame)), WireFuzz.hex(frame));
+            assertArrayEquals(frame, HocuspocusClientCodec.encode(HocuspocusClientCodec.decodeServerFrame(frame)), WireFuzz.hex(frame));
         }
     }
 
@@ -153,40 +153,40 @@ class HocuspocusCodecTest {
             assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(frame), WireFuzz.hex(frame));
         }
         // client-only frames are not what a server may send
-        for (byte[] frame : List.of(HocuspocusCodec.clientPong(), HocuspocusCodec.clientAuth(DOC, "t", "v"),
-                HocuspocusCodec.clientClose(DOC))) {
-            assertThrows(MalformedException.class, () -> HocuspocusCodec.decodeServerFrame(frame), WireFuzz.hex(frame));
+        for (byte[] frame : List.of(HocuspocusClientCodec.clientPong(), HocuspocusClientCodec.clientAuth(DOC, "t", "v"),
+                HocuspocusClientCodec.clientClose(DOC))) {
+            assertThrows(MalformedException.class, () -> HocuspocusClientCodec.decodeServerFrame(frame), WireFuzz.hex(frame));
         }
         // SyncReply (4), BroadcastStateless (6), document-prefixed ping/pong, unknown types
         for (int type : new int[] {4, 6, 9, 10, 11, 127}) {
             byte[] frame = concat(DOC_PREFIX, type, 0);
             assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(frame), "type " + type);
-            assertThrows(MalformedException.class, () -> HocuspocusCodec.decodeServerFrame(frame), "type " + type);
+            assertThrows(MalformedException.class, () -> HocuspocusClientCodec.decodeServerFrame(frame), "type " + type);
         }
         assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(concat(DOC_PREFIX, 0, 3, 0)));
-        assertThrows(MalformedException.class, () -> HocuspocusCodec.decodeServerFrame(concat(DOC_PREFIX, 2, 3)));
-        assertThrows(MalformedException.class, () -> HocuspocusCodec.decodeServerFrame(concat(DOC_PREFIX, 2, 2, 5, "admin")));
-        assertThrows(MalformedException.class, () -> HocuspocusCodec.decodeServerFrame(concat(DOC_PREFIX, 8, 2)));
-        assertThrows(MalformedException.class, () -> HocuspocusCodec.decodeServerFrame(concat(DOC_PREFIX, 8, 0x41)));
+        assertThrows(MalformedException.class, () -> HocuspocusClientCodec.decodeServerFrame(concat(DOC_PREFIX, 2, 3)));
+        assertThrows(MalformedException.class, () -> HocuspocusClientCodec.decodeServerFrame(concat(DOC_PREFIX, 2, 2, 5, "admin")));
+        assertThrows(MalformedException.class, () -> HocuspocusClientCodec.decodeServerFrame(concat(DOC_PREFIX, 8, 2)));
+        assertThrows(MalformedException.class, () -> HocuspocusClientCodec.decodeServerFrame(concat(DOC_PREFIX, 8, 0x41)));
     }
 
     @Test
     void rejectsEmptyTruncatedAndTrailing() {
         assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(new byte[0]));
         assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(null));
-        assertThrows(MalformedException.class, () -> HocuspocusCodec.decodeServerFrame(new byte[0]));
+        assertThrows(MalformedException.class, () -> HocuspocusClientCodec.decodeServerFrame(new byte[0]));
         assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(bytes(0)));            // empty name, no type
         assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(bytes(9)));            // ping from a client
         assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(bytes(10, 0)));         // pong + garbage
         assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(concat(DOC_PREFIX, 2, 0))); // auth without token
-        assertThrows(MalformedException.class, () -> HocuspocusCodec.decodeServerFrame(concat(DOC_PREFIX, 7))); // reason missing
+        assertThrows(MalformedException.class, () -> HocuspocusClientCodec.decodeServerFrame(concat(DOC_PREFIX, 7))); // reason missing
         for (byte[] frame : clientFrames()) {
             assertThrows(MalformedException.class, () -> HocuspocusCodec.decode(concat(frame, 0x41, 0x42)), WireFuzz.hex(frame));
-            WireFuzz.truncations(HocuspocusCodec::decode, HocuspocusCodec::encode, frame);
+            WireFuzz.truncations(HocuspocusCodec::decode, HocuspocusClientCodec::encode, frame);
         }
         for (byte[] frame : serverFrames()) {
-            assertThrows(MalformedException.class, () -> HocuspocusCodec.decodeServerFrame(concat(frame, 0x41)), WireFuzz.hex(frame));
-            WireFuzz.truncations(HocuspocusCodec::decodeServerFrame, HocuspocusCodec::encode, frame);
+            assertThrows(MalformedException.class, () -> HocuspocusClientCodec.decodeServerFrame(concat(frame, 0x41)), WireFuzz.hex(frame));
+            WireFuzz.truncations(HocuspocusClientCodec::decodeServerFrame, HocuspocusClientCodec::encode, frame);
         }
     }
 
@@ -206,8 +206,8 @@ class HocuspocusCodecTest {
 
     @Test
     void randomInputOnlyEverThrowsMalformed() {
-        int ok = WireFuzz.fuzz(HocuspocusCodec::decode, HocuspocusCodec::encode, clientFrames(), 30_000);
-        int okServer = WireFuzz.fuzz(HocuspocusCodec::decodeServerFrame, HocuspocusCodec::encode, serverFrames(), 30_000);
+        int ok = WireFuzz.fuzz(HocuspocusCodec::decode, HocuspocusClientCodec::encode, clientFrames(), 30_000);
+        int okServer = WireFuzz.fuzz(HocuspocusClientCodec::decodeServerFrame, HocuspocusClientCodec::encode, serverFrames(), 30_000);
         assertTrue(ok > 0 && okServer > 0, "some mutations should still decode");
     }
 }

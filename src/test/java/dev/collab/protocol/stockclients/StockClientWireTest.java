@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.collab.protocol.yjs.AwarenessCodec;
 import dev.collab.protocol.yjs.AwarenessEntry;
+import dev.collab.protocol.hocuspocus.HocuspocusClientCodec;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec;
 import dev.collab.protocol.hocuspocus.HocuspocusCodec.Scope;
 import dev.collab.protocol.ywebsocket.YWebsocketCodec;
@@ -83,7 +84,7 @@ class StockClientWireTest {
             byte[] expected = b64(ref, e.getKey());
             assertArrayEquals(expected, e.getValue(), e.getKey());
             // and the server-frame decoder reads the reference frame back to the same bytes
-            assertArrayEquals(expected, HocuspocusCodec.encode(HocuspocusCodec.decodeServerFrame(expected)), e.getKey());
+            assertArrayEquals(expected, HocuspocusClientCodec.encode(HocuspocusClientCodec.decodeServerFrame(expected)), e.getKey());
         }
         // the awareness payload survives decode + encode byte for byte (the JSON text is kept raw)
         assertEquals(List.of(new AwarenessEntry(424242, 1,
@@ -128,7 +129,7 @@ class StockClientWireTest {
         var awareness = assertInstanceOf(HocuspocusCodec.Awareness.class, decodeExact(opening.get(2)));
         assertEquals(List.of(new AwarenessEntry(CLIENT_ID, 1, CLIENT_STATE)), awareness.entries());
         // the Java client-side encoder produces the provider's auth frame byte for byte
-        assertArrayEquals(opening.get(0), HocuspocusCodec.clientAuth(DOC, "secret-token", "4.8.0"));
+        assertArrayEquals(opening.get(0), HocuspocusClientCodec.clientAuth(DOC, "secret-token", "4.8.0"));
 
         var reply = assertInstanceOf(HocuspocusCodec.SyncStep2.class, decodeExact(only(hp, "step2Reply")));
         assertArrayEquals(new byte[] {0, 0}, reply.update());
@@ -146,7 +147,7 @@ class StockClientWireTest {
         assertEquals(List.of(AwarenessEntry.removed(CLIENT_ID, 2)), gone.entries());
         assertTrue(gone.entries().get(0).isRemoved());
         assertEquals(new HocuspocusCodec.Close(DOC, null), decodeExact(destroy.get(1)));
-        assertArrayEquals(destroy.get(1), HocuspocusCodec.clientClose(DOC));
+        assertArrayEquals(destroy.get(1), HocuspocusClientCodec.clientClose(DOC));
     }
 
     @Test
@@ -177,7 +178,7 @@ class StockClientWireTest {
 
     private static HocuspocusCodec.Inbound decodeExact(byte[] frame) {
         HocuspocusCodec.Inbound m = HocuspocusCodec.decode(frame);
-        assertArrayEquals(frame, HocuspocusCodec.encode(m), "re-encoding " + m);
+        assertArrayEquals(frame, HocuspocusClientCodec.encode(m), "re-encoding " + m);
         return m;
     }
 
