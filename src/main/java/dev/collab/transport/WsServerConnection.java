@@ -31,6 +31,11 @@ final class WsServerConnection implements ServerConnection, WsSocket, WsFrameRea
     private volatile boolean aborted;
     private volatile Thread readerThread;
     private volatile Connection connection;
+    private volatile long lastLingerRead;
+    /** Quiet input after our close for a failed connection: the client has it; end the TCP connection. */
+    private static final long LINGER_QUIET_MS = 100;
+    /** At most this long dropping what a failed connection still sends. */
+    private static final long LINGER_MAX_MS = 2_000;
 
     WsServerConnection(ConnectionContext ctx, WsEndpoint endpoint) {
         this.ctx = ctx;
@@ -60,6 +65,7 @@ final class WsServerConnection implements ServerConnection, WsSocket, WsFrameRea
         } catch (WsFrameReader.WsProtocolException e) {
             endpoint.protocolError(e.code, e.getMessage());
             awaitCloseWritten();
+            lingerAfterFailure();
         } catch (DataReader.InsufficientDataAvailableException | UncheckedIOException e) {
             LOG.log(System.Logger.Level.DEBUG, "connection {0} dropped", connection.id());
         } catch (RuntimeException e) {
@@ -70,6 +76,42 @@ final class WsServerConnection implements ServerConnection, WsSocket, WsFrameRea
             endpoint.ended();
         }
         // returning closes the socket (Helidon's connection handler)
+    }
+
+    /**
+     * After failing the connection (a broken or oversized frame) the client may still be sending: closing the socket
+     * with unread bytes makes the kernel answer with a reset, which can destroy our close frame before the client
+     * reads it (it then sees 1006 instead of, say, 1009). So read and drop what still comes, and end once the input
+     * has been quiet for {@link #LINGER_QUIET_MS} (the client has read our close) or after {@link #LINGER_MAX_MS}.
+     */
+    private void lingerAfterFailure() {
+        lastLingerRead = System.nanoTime();
+        Thread watchdog = Thread.ofVirtual().name("ws-linger").start(() -> {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LINGER_MAX_MS);
+            try {
+                while (!aborted) {
+                    Thread.sleep(LINGER_QUIET_MS / 2);
+                    long now = System.nanoTime();
+                    if (now - lastLingerRead > TimeUnit.MILLISECONDS.toNanos(LINGER_QUIET_MS) || now > deadline) {
+                        abort();
+                        return;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            while (!aborted) {
+                in.ensureAvailable();
+                lastLingerRead = System.nanoTime();
+                in.skip(in.available());
+            }
+        } catch (RuntimeException e) {
+            // end of stream, reset or our own abort: nothing more to drop
+        } finally {
+            watchdog.interrupt();
+        }
     }
 
     private void awaitCloseWritten() {
