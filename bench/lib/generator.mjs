@@ -68,12 +68,24 @@ export class Generator {
     const lat = new Float64Array(total);
     let off = 0;
     const sum = {};
+    const groups = {};
     for (const r of res) {
+      for (const [k, g] of Object.entries(r.groups ?? {})) {
+        const acc = (groups[k] ??= { parts: [], received: 0 });
+        acc.parts.push(g.lat);
+        acc.received += g.received;
+      }
       lat.set(r.lat, off);
       off += r.lat.length;
       for (const [k, v] of Object.entries(r)) if (typeof v === 'number') sum[k] = (sum[k] || 0) + v;
     }
-    return { ...sum, lat };
+    for (const g of Object.values(groups)) {
+      g.lat = new Float64Array(g.parts.reduce((a, p) => a + p.length, 0));
+      let o = 0;
+      for (const p of g.parts) { g.lat.set(p, o); o += p.length; }
+      delete g.parts;
+    }
+    return { ...sum, lat, groups };
   }
 
   closeAll() {

@@ -15,14 +15,15 @@ import {
 import { nowUs, yws, hp, readVarUint, decodeStateVector, varUintBytes } from './wire.mjs';
 import { summarize } from './stats.mjs';
 import { writeReport } from './report.mjs';
+import { missingClusterServers, startPostgres, startRedis } from './cluster.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const T0 = Date.now();
 const log = (...a) => console.error(`[bench ${((Date.now() - T0) / 1000).toFixed(0).padStart(4)}s]`, ...a);
 
 // ---- arguments ------------------------------------------------------------------------------------------------
-const SCENARIOS = ['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps', 'storm', 'bigmessage', 'large'];
-const ALIASES = { 1: 'fanout', 2: 'hotroom', 3: 'saturation', 4: 'latejoin', 5: 'idle', 6: 'steps', 7: 'storm', 8: 'bigmessage', 9: 'large', 'fan-out': 'fanout', 'hot-room': 'hotroom', 'late-join': 'latejoin' };
+const SCENARIOS = ['fanout', 'hotroom', 'saturation', 'latejoin', 'idle', 'steps', 'storm', 'bigmessage', 'large', 'cluster'];
+const ALIASES = { 1: 'fanout', 2: 'hotroom', 3: 'saturation', 4: 'latejoin', 5: 'idle', 6: 'steps', 7: 'storm', 8: 'bigmessage', 9: 'large', 10: 'cluster', 'fan-out': 'fanout', 'hot-room': 'hotroom', 'late-join': 'latejoin' };
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const opt = (name, dflt) => {
@@ -32,13 +33,14 @@ const opt = (name, dflt) => {
 const chosen = args.filter((a) => !a.startsWith('--')).map((a) => ALIASES[a] ?? a);
 for (const s of chosen) {
   if (!SCENARIOS.includes(s)) {
-    console.error(`unknown scenario '${s}'; scenarios: ${SCENARIOS.join(', ')} (or 1-9)`);
+    console.error(`unknown scenario '${s}'; scenarios: ${SCENARIOS.join(', ')} (or 1-10)`);
     process.exit(2);
   }
 }
 if (args.includes('--help') || args.includes('-h')) {
   console.log(`usage: ./collab bench [--quick] [scenario ...] [--targets=name,...] [--workers=N] [--docs|--no-docs]
-scenarios: ${SCENARIOS.join(', ')} (or 1-9); default: all
+scenarios: ${SCENARIOS.join(', ')} (or 1-10); default: all
+cluster: 3 collab nodes on PostgreSQL + Redis vs 3 Hocuspocus + its Redis extension vs 1 SQLite node (its own targets; ignores --targets)
 targets: collab/y-websocket, y-websocket-server, collab/hocuspocus, hocuspocus-server, floor
 --quick: short durations (a smoke run, ~3 minutes); results go to bench/results/quick.json only
 --docs: write docs/benchmarks.md and docs/bench/*.png even for a partial run (a full run writes them by default)`);
@@ -74,7 +76,7 @@ if (NICE) process.env.BENCH_NICE_VALUE = String(NICE);
 const { java, version: javaMajor } = findJava();
 const reportOnly = args.includes('--report-only');
 const build = reportOnly ? null : snapshotProject(log);
-const needPeers = targets.some((t) => t.server !== 'project' && t.server !== 'floor');
+const needPeers = targets.some((t) => t.server !== 'project' && t.server !== 'floor') || scenarios.includes('cluster');
 const peers = needPeers && !reportOnly ? preparePeers(log) : null;
 const floor = !reportOnly && targets.some((t) => t.server === 'floor') && scenarios.some((s) => ['fanout', 'hotroom', 'saturation', 'idle', 'bigmessage'].includes(s))
   ? prepareFloor(java, build, log) : null;
@@ -877,6 +879,164 @@ async function scenarioLarge() {
   return { pastes: P.pastes, pasteBytes: PASTE_BYTES, rows };
 }
 
+// ---- scenario 10: cluster (three nodes on PostgreSQL + Redis, beside Hocuspocus + Redis and one SQLite node) -------
+
+const CLUSTER_SHAPES = {
+  hotroom: { rooms: 1, perRoom: 100, writersPerRoom: 5, rate: 50 },
+  fanout: { rooms: 20, perRoom: 10, writersPerRoom: 2, rate: 20 },
+};
+const CLUSTER_P = quick ? { warmS: 1, measureS: 3 } : { warmS: 3, measureS: 10 };
+
+/**
+ * The hot-room or fan-out load over `nodes` (servers): in every room the writers and an equal share of the readers are
+ * on nodes[0], the other readers round-robin on the other nodes. Latency is kept per node of the receiver ('node0' is
+ * the writers' node: same-node delivery; the others are cross-node). CPU is read from /proc for every node and, for the
+ * cluster, PostgreSQL (postmaster + backends) and Redis; commits from PostgreSQL's documents.update_seq and xact_commit.
+ */
+async function clusterPhase({ label, nodes, proto, shape, pg, redis }) {
+  const { rooms, perRoom, writersPerRoom, rate } = shape;
+  const specs = [];
+  let writers = 0;
+  const perNodeClients = nodes.map(() => 0);
+  for (let r = 0; r < rooms; r++) {
+    const doc = `cluster-${label}-room${r}`;
+    for (let j = 0; j < perRoom; j++) {
+      const n = j < writersPerRoom ? 0 : (j - writersPerRoom) % nodes.length;
+      if (r === 0) perNodeClients[n]++;
+      specs.push({ key: `${doc}#${j}`, url: docUrl(nodes[n], proto, doc), proto, doc, group: `node${n}`, writerIndex: j < writersPerRoom ? writers++ : -1 });
+    }
+  }
+  const opened = await gen.open(specs, { concurrency: 20, timeoutMs: 60000 });
+  if (opened.failed) throw new Error(`${opened.failed} of ${specs.length} clients could not connect: ${opened.errors.slice(0, 3).join('; ')}`);
+  const warmN = Math.round(rate * CLUSTER_P.warmS);
+  const measN = Math.max(1, Math.round(rate * CLUSTER_P.measureS));
+  const per = warmN + measN;
+  await gen.all({ op: 'prepare', per, count: per });
+  await gen.all({ op: 'arm', per, lo: warmN, hi: per, writers });
+  await gen.all({ op: 'run', t0: nowUs() + 100_000, from: 0, to: warmN, rate });
+  await sleep(500); // the warm-up's last updates are let through before the counters are reset (as roomsPhase does)
+  await gen.all({ op: 'arm', per, lo: warmN, hi: per, writers });
+  const pgCommits = () => (pg ? pg.query("SELECT (SELECT coalesce(sum(update_seq), 0) FROM documents) || ' ' || (SELECT xact_commit FROM pg_stat_database WHERE datname = 'collab')").split(' ').map(Number) : [0, 0]);
+  const c0 = pgCommits();
+  const cpu0 = nodes.map((s) => cpuSeconds(s.pid));
+  const side0 = { pg: pg?.cpuSeconds() ?? 0, redis: redis ? cpuSeconds(redis.pid) : 0 };
+  const t0 = nowUs();
+  const ran = await gen.all({ op: 'run', t0: nowUs() + 50_000, from: warmN, to: per, rate });
+  const sent = ran.reduce((a, r) => a + r.sent, 0);
+  const sentPerRoom = sent / rooms;
+  const expectedByNode = perNodeClients.map((k, n) => sentPerRoom * rooms * (n === 0 ? k - 1 : k));
+  const expected = expectedByNode.reduce((a, b) => a + b, 0);
+  const lastSend = Math.max(...ran.map((r) => r.end));
+  let st = await gen.status();
+  while (st.received < expected && nowUs() - lastSend < 5_000_000) {
+    await sleep(50);
+    st = await gen.status();
+  }
+  const secs = (nowUs() - t0) / 1e6;
+  const cpu1 = nodes.map((s) => cpuSeconds(s.pid));
+  const side1 = { pg: pg?.cpuSeconds() ?? 0, redis: redis ? cpuSeconds(redis.pid) : 0 };
+  await sleep(1100); // PostgreSQL's backends publish their xact_commit counts at most once a second
+  const c1 = pgCommits();
+  const c = await gen.collect();
+  await gen.closeAll();
+  const g = (n) => c.groups[`node${n}`] ?? { lat: new Float64Array(0), received: 0 };
+  const same = g(0);
+  const crossParts = nodes.slice(1).map((_, i) => g(i + 1));
+  const crossLat = new Float64Array(crossParts.reduce((a, p) => a + p.lat.length, 0));
+  let o = 0;
+  for (const p of crossParts) { crossLat.set(p.lat, o); o += p.lat.length; }
+  const pick = ({ p50, p99, max, count }) => ({ p50, p99, max, count });
+  const perNode = nodes.map((s, n) => {
+    const cpuS = cpu1[n] - cpu0[n];
+    return {
+      node: n, clientsPerRoom: perNodeClients[n], expected: expectedByNode[n], received: g(n).received, loss: expectedByNode[n] - g(n).received,
+      cpuS, cpuUsPerDelivered: c.received ? (cpuS * 1e6) / c.received : null,
+      cpuUsPerOwnDelivery: g(n).received ? (cpuS * 1e6) / g(n).received : null,
+      rssMb: rssKb(s.pid) / 1024,
+    };
+  });
+  const nodesCpuS = perNode.reduce((a, p) => a + p.cpuS, 0);
+  return {
+    label, nodes: nodes.length, rooms, perRoom, writersPerRoom, rate, offeredUpdatesPerS: rate * writers,
+    sent, expected, received: c.received, loss: expected - c.received, dups: c.dups, stray: c.stray, unexpectedCloses: st.closes,
+    all: pick(summarize(c.lat)), same: pick(summarize(same.lat)), cross: nodes.length > 1 ? pick(summarize(crossLat)) : null,
+    perNode, nodesCpuS, cpuUsPerDeliveredAllNodes: c.received ? (nodesCpuS * 1e6) / c.received : null,
+    pgCpuS: side1.pg - side0.pg, redisCpuS: side1.redis - side0.redis,
+    updatesCommittedPerS: pg ? (c1[0] - c0[0]) / secs : null, pgTransactionsPerS: pg ? (c1[1] - c0[1]) / secs : null,
+    seconds: secs, generatorMaxLagMs: Math.max(...ran.map((r) => r.maxLagUs)) / 1000, loadAvg1: os.loadavg()[0],
+  };
+}
+
+function logClusterRow(r) {
+  const f = (x) => (x == null || Number.isNaN(x) ? '-' : x.toFixed(2));
+  log(`  ${r.label}: delivered ${r.received}/${r.expected} (loss ${r.loss}, dups ${r.dups}); same-node p50 ${f(r.same.p50)} p99 ${f(r.same.p99)} ms` +
+    (r.cross ? `; cross-node p50 ${f(r.cross.p50)} p99 ${f(r.cross.p99)} ms` : '') +
+    `; cpu µs/delivered per node ${r.perNode.map((p) => f(p.cpuUsPerDelivered)).join(' / ')} (all nodes ${f(r.cpuUsPerDeliveredAllNodes)})` +
+    (r.updatesCommittedPerS != null ? `; ${r.updatesCommittedPerS.toFixed(0)} updates committed/s in ${r.pgTransactionsPerS.toFixed(0)} transactions/s; pg cpu ${r.pgCpuS.toFixed(2)} s` : '') +
+    (r.redisCpuS ? `; redis cpu ${r.redisCpuS.toFixed(2)} s` : ''));
+}
+
+async function scenarioCluster() {
+  const missing = missingClusterServers();
+  if (missing) {
+    log(`cluster: skipped, it needs PostgreSQL and Redis: ${missing}`);
+    return { skipped: missing };
+  }
+  const rows = [];
+  const [pg, redis] = [await startPostgres(), await startRedis()];
+  try {
+    // 1. three collab-server nodes on PostgreSQL + Redis, stock y-websocket clients straight to each node's port
+    log('cluster: 3 collab-server nodes (COLLAB_STORE=postgres, COLLAB_BUS=redis)');
+    const nodeEnv = (i) => ({ COLLAB_STORE: 'postgres', COLLAB_POSTGRES_URL: pg.jdbcUrl, COLLAB_POSTGRES_USER: 'collab', COLLAB_BUS: 'redis', COLLAB_REDIS_URL: redis.url, COLLAB_NODE_ID: `bench-${i}` });
+    let nodes = [];
+    try {
+      nodes = await Promise.all([1, 2, 3].map((i) => startServer('project', { env: nodeEnv(i), build, java, log, timeoutMs: 180000 })));
+      for (const [k, shape] of Object.entries(CLUSTER_SHAPES)) {
+        const r = await clusterPhase({ label: `collab-cluster ${k}`, nodes, proto: 'yws', shape, pg, redis });
+        r.target = 'collab 3 nodes (PostgreSQL + Redis)'; r.load = k;
+        logClusterRow(r);
+        rows.push(r);
+      }
+    } finally {
+      await gen.closeAll().catch(() => {});
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+    // 2. three Hocuspocus servers with @hocuspocus/extension-redis on the same Redis, Hocuspocus clients
+    log('cluster: 3 hocuspocus servers with @hocuspocus/extension-redis');
+    nodes = [];
+    try {
+      nodes = await Promise.all([1, 2, 3].map(() => startServer('hocuspocus-redis-server', { env: { REDIS_PORT: String(redis.port) }, peers, log })));
+      for (const [k, shape] of Object.entries(CLUSTER_SHAPES)) {
+        const r = await clusterPhase({ label: `hocuspocus-redis ${k}`, nodes, proto: 'hp', shape, pg: null, redis });
+        r.target = 'Hocuspocus 3 instances + Redis extension'; r.load = k;
+        logClusterRow(r);
+        rows.push(r);
+      }
+    } finally {
+      await gen.closeAll().catch(() => {});
+      await Promise.all(nodes.map((n) => n.stop()));
+    }
+  } finally {
+    redis.stop();
+    pg.stop();
+  }
+  // 3. the single-node SQLite figure, same loads and same clients
+  log('cluster: 1 collab-server node (SQLite, no bus)');
+  const single = await startServer('project', { build, java, log, timeoutMs: 180000 });
+  try {
+    for (const [k, shape] of Object.entries(CLUSTER_SHAPES)) {
+      const r = await clusterPhase({ label: `collab-single ${k}`, nodes: [single], proto: 'yws', shape, pg: null, redis: null });
+      r.target = 'collab 1 node (SQLite)'; r.load = k;
+      logClusterRow(r);
+      rows.push(r);
+    }
+  } finally {
+    await gen.closeAll().catch(() => {});
+    await single.stop();
+  }
+  return { shapes: CLUSTER_SHAPES, params: CLUSTER_P, pgFsync: process.env.BENCH_PG_FSYNC !== 'off', rows };
+}
+
 // ---- run ------------------------------------------------------------------------------------------------------------
 
 if (args.includes('--report-only')) {
@@ -907,6 +1067,7 @@ try {
       if (s === 'storm') results.storm = await scenarioStorm();
       if (s === 'bigmessage') results.bigmessage = await scenarioBigMessage();
       if (s === 'large') results.large = await scenarioLarge();
+      if (s === 'cluster') results.cluster = await scenarioCluster();
     } catch (e) {
       failed = true;
       log(`scenario ${s} failed: ${e.stack || e}`);

@@ -339,6 +339,26 @@ function charts(r, dir) {
   return written;
 }
 
+function clusterSection(sc) {
+  if (sc.skipped) return `## 10. Cluster — skipped: ${sc.skipped}\n`;
+  const lines = [`## 10. Cluster — three nodes on PostgreSQL + Redis, beside Hocuspocus + its Redis extension and one SQLite node
+
+The fan-out (${sc.shapes.fanout.rooms} rooms × ${sc.shapes.fanout.perRoom} clients, ${sc.shapes.fanout.writersPerRoom} writers × ${sc.shapes.fanout.rate} updates/s) and hot-room (${sc.shapes.hotroom.rooms} room × ${sc.shapes.hotroom.perRoom} clients, ${sc.shapes.hotroom.writersPerRoom} writers × ${sc.shapes.hotroom.rate} updates/s) loads,
+${sc.params.measureS} s measured after ${sc.params.warmS} s warm-up. In every room the writers and a third of the readers are on node 1,
+the other readers on nodes 2 and 3 (clients straight to each node's port: stock y-websocket framing for collab-server,
+Hocuspocus framing for Hocuspocus). Same-node = receivers on the writers' node, cross-node = the others. CPU per
+delivered update = the node's CPU ÷ every update delivered in the room(s), per node; PostgreSQL (postmaster + backends)
+and Redis CPU are listed apart. Commits: \`sum(documents.update_seq)\` (updates committed) and \`xact_commit\` (transactions).
+Hocuspocus has no persistence configured (its default), so it commits nothing.
+`, '| target | load | delivered / expected | same-node p50 / p99 ms | cross-node p50 / p99 ms | cross p99 ÷ same p99 | CPU µs per delivered update, per node | all nodes | PostgreSQL / Redis CPU s | updates committed/s (transactions/s) |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const x of sc.rows ?? []) {
+    lines.push(`| ${x.target} | ${x.load} | ${int(x.received)} / ${int(x.expected)}${x.dups ? ` (${x.dups} dups)` : ''} | ${f(x.same.p50, 2)} / ${f(x.same.p99, 2)} | ${x.cross ? `${f(x.cross.p50, 2)} / ${f(x.cross.p99, 2)}` : '–'} | ${x.cross ? ratio(x.cross.p99, x.same.p99) : '–'} | ${x.perNode.map((p) => f(p.cpuUsPerDelivered, 2)).join(' / ')} | ${f(x.cpuUsPerDeliveredAllNodes, 2)} | ${x.pgCpuS || x.redisCpuS ? `${f(x.pgCpuS, 2)} / ${f(x.redisCpuS, 2)}` : '–'} | ${x.updatesCommittedPerS != null ? `${int(x.updatesCommittedPerS)} (${int(x.pgTransactionsPerS)})` : '–'} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export { clusterSection };
 export function renderMarkdown(r, { analysis = '' } = {}) {
   const m = r.meta;
   const t = evaluateTargets(r);
@@ -465,6 +485,7 @@ size, each on a fresh document. CPU is read in 10 ms ticks. The floor is the tra
 ${bigMessageTable(r.bigmessage)}
 `);
   if (r.large?.rows) out.push(largeSection(r));
+  if (r.cluster) out.push(clusterSection(r.cluster));
   out.push(`## Caveats
 
 - **Shared, noisy machine.** Other sessions' builds and browser tests ran on the same 2 cores during the run (load average

@@ -15,6 +15,7 @@ export const ROOT = path.resolve(BENCH_DIR, '..');
 export const PEER_PACKAGES = {
   '@y/websocket-server': '0.1.1', // 0.1.x on yjs 13 (0.1.5 moved to yjs 14)
   '@hocuspocus/server': '4.7.0',
+  '@hocuspocus/extension-redis': '4.7.0', // the cluster scenario's peer: Hocuspocus instances relaying through Redis
   yjs: '13.6.33',
   'y-protocols': '1.0.7',
   ws: '8.23.0', // @y/websocket-server imports 'ws' but lists it only as optional (^6); its bin runs on whatever is installed
@@ -185,6 +186,15 @@ const server = new Server({ port, address: '127.0.0.1', quiet: true });
 await server.listen();
 console.log('hocuspocus-server listening on port ' + port);
 `);
+  writeFileSync(path.join(dir, 'hocuspocus-redis-server.mjs'), `// launcher written by ./collab bench: a Hocuspocus server with its Redis extension (defaults otherwise, no persistence)
+import { Server } from '@hocuspocus/server';
+import { Redis } from '@hocuspocus/extension-redis';
+const port = Number(process.env.PORT);
+const server = new Server({ port, address: '127.0.0.1', quiet: true,
+  extensions: [new Redis({ host: '127.0.0.1', port: Number(process.env.REDIS_PORT), identifier: 'hp-' + port })] });
+await server.listen();
+console.log('hocuspocus-redis-server listening on port ' + port);
+`);
   const versions = {};
   for (const n of Object.keys(PEER_PACKAGES)) {
     versions[n] = JSON.parse(readFileSync(path.join(dir, 'node_modules', n, 'package.json'), 'utf8')).version;
@@ -209,7 +219,7 @@ export function prepareFloor(java, build, log) {
 // ---- starting and stopping --------------------------------------------------------------------------------------
 
 /**
- * kind: 'project' | 'y-websocket-server' | 'hocuspocus-server' | 'floor'.
+ * kind: 'project' | 'y-websocket-server' | 'hocuspocus-server' | 'hocuspocus-redis-server' | 'floor'.
  * Returns { kind, pid, port, base (ws://127.0.0.1:port), paths, stop() }.
  */
 export async function startServer(kind, { env = {}, build, peers, floor, java, log, timeoutMs = 60000 } = {}) {
@@ -226,7 +236,7 @@ export async function startServer(kind, { env = {}, build, peers, floor, java, l
     procEnv = { ...procEnv, SERVER_PORT: String(port), SERVER_HOST: '127.0.0.1', COLLAB_DB_PATH: path.join(dataDir, 'collab.db'),
       ...PROJECT_BENCH_ENV, ...env };
     ready = /collab-server listening on port (\d+)/;
-  } else if (kind === 'y-websocket-server' || kind === 'hocuspocus-server') {
+  } else if (kind === 'y-websocket-server' || kind === 'hocuspocus-server' || kind === 'hocuspocus-redis-server') {
     program = process.execPath;
     args = [path.join(peers.dir, `${kind}.mjs`)];
     procEnv = { ...procEnv, PORT: String(port), NODE_ENV: 'production', ...env };

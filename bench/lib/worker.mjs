@@ -21,6 +21,8 @@ let arm = { per: 1, lo: 0, hi: 0, writers: 0 };
 let lat = new Float64Array(1 << 16);
 let latN = 0;
 let counters = newCounters();
+// receivers may name a group (spec.group: the cluster scenario's 'same' / 'cross' node); their latencies are also kept per group
+let groups = new Map(); // group -> { lat: number[], received }
 
 function newCounters() {
   return { received: 0, dups: 0, echoes: 0, stray: 0, acks: 0, nacks: 0, closes: 0, closeCodes: {} };
@@ -60,6 +62,12 @@ function record(c, buf) {
         c.seen[byte] |= mask;
         counters.received++;
         pushLat(now - sent);
+        if (c.group) {
+          let g = groups.get(c.group);
+          if (!g) groups.set(c.group, (g = { lat: [], received: 0 }));
+          g.lat.push(now - sent);
+          g.received++;
+        }
       }
     }
     pos = buf.indexOf(MARKER_PREFIX, pos + MARKER_LENGTH);
@@ -75,6 +83,7 @@ class Client {
     this.proto = spec.proto; // 'yws' | 'hp' | 'raw'
     this.doc = spec.doc;
     this.writerIndex = spec.writerIndex ?? -1; // >= 0 for writers
+    this.group = spec.group ?? null;
     this.ws = null;
     this.synced = false;
     this.seen = null;
@@ -369,6 +378,7 @@ const handlers = {
   async arm({ per, lo, hi, writers }) {
     arm = { per, lo, hi, writers };
     latN = 0;
+    groups = new Map();
     counters = newCounters();
     for (const c of clients.values()) c.seen = null;
     return {};
@@ -383,8 +393,10 @@ const handlers = {
   },
   async collect() {
     const out = lat.slice(0, latN);
-    const result = { ...counters, lat: out };
+    const byGroup = Object.fromEntries([...groups].map(([k, g]) => [k, { lat: Float64Array.from(g.lat), received: g.received }]));
+    const result = { ...counters, lat: out, groups: byGroup };
     latN = 0;
+    groups = new Map();
     return result;
   },
   async closeAll() {
