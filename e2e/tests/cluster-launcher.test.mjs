@@ -59,7 +59,10 @@ describe('./collab cluster', () => {
       clients.push(provider);
       return { doc, provider };
     };
-    t.after(() => clients.forEach((p) => p.destroy()));
+    // the provider's destroy leaves its Y.Doc's awareness timer running, which keeps this test file's process
+    // alive after its test ends (the runner then waits for good): destroy the documents too
+    const destroyAll = () => clients.forEach((p) => { p.destroy(); p.doc.destroy(); });
+    t.after(destroyAll);
     const a = client('launcher-doc');
     const b = client('launcher-doc');
     a.doc.getText('t').insert(0, 'hello through ./collab cluster');
@@ -71,7 +74,7 @@ describe('./collab cluster', () => {
     const c = client('launcher-doc');
     await until(() => c.doc.getText('t').toString() === 'hello through ./collab cluster', { timeout: 20_000, what: 'a new client served after the kill' });
 
-    clients.forEach((p) => p.destroy());
+    destroyAll();
     process.kill(child.pid, 'SIGTERM');
     const { code } = await exited;
     assert.equal(code, 143, `exit status after SIGTERM\n${err.slice(-2000)}`);
