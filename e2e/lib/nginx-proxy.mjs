@@ -300,7 +300,7 @@ export class JsonSocket {
     this.ws.on('error', (err) => { this.lastError = err; });
     this.closed = new Promise((resolve) => {
       this.ws.once('close', (code, reason) => {
-        this.closeInfo = { code, reason: reason.toString(), at: Date.now() };
+        this.closeInfo = { code, reason: reason.toString(), at: performance.now() };
         for (const w of [...this.waiters]) w();
         resolve(this.closeInfo);
       });
