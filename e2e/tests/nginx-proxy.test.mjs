@@ -315,8 +315,9 @@ describe('nginx wss proxy (nginx/collab.conf through nginx/proxy.sh)', () => {
     const cutAfter = control.closeInfo.at - controlOpened;
     assert.ok(cutAfter >= 1_500 && cutAfter < 10_000, `control cut after ${cutAfter} ms (read timeout 2 s)`);
 
-    // a timer may fire up to a millisecond before performance.now() says its delay is over (libuv rounds to whole ms)
-    assert.ok(performance.now() - started >= IDLE_MS - 2, `idle for ${performance.now() - started} ms`);
+    // timers may fire a little before performance.now() says their delay is over (libuv keeps its own coarser clock);
+    // what matters is that the connections sat idle far past the read timeout
+    assert.ok(performance.now() - started >= IDLE_MS - 100, `idle for ${performance.now() - started} ms`);
     assert.equal(idle.closeInfo, null, `the idle JSON connection is still open: ${JSON.stringify(idle.closeInfo)}`);
     assert.ok(idle.isOpen);
     assert.ok(y.provider.wsconnected, 'the idle y-websocket provider is still connected');
