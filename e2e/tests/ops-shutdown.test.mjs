@@ -181,6 +181,8 @@ describe('SIGTERM', () => {
       }
     })();
 
+    // a few confirmed steps first: waiting for them after the burst's start gave a fast server time to finish it
+    await until(() => confirmedSteps.length >= 3, { timeout: 60_000, what: 'a few confirmed steps' });
     for (let i = 0; i < N; i++) {
       writer.send({ type: 'update', update: Buffer.from(updates[i]).toString('base64'), id: i });
     }
@@ -188,7 +190,6 @@ describe('SIGTERM', () => {
     await writer.until(() => writer.received.filter((m) => m.type === 'ack').length >= 200, {
       timeout: 60_000, what: '200 acks',
     });
-    await until(() => confirmedSteps.length >= 3, { timeout: 60_000, what: 'a few confirmed steps' });
     const { elapsed } = await sigterm();
     stepping = false;
     await stepLoop;
