@@ -83,8 +83,8 @@ import java.util.List;
  *     ({@link #documentNameOf(String)} gives the document part).</li>
  * </ol>
  *
- * <p>{@link #decode(byte[])} reads what a client sends ({@link Inbound}); {@link #decodeServerFrame(byte[])} reads
- * what a server sends ({@link Outbound}), for tests and Java test clients. Both are strict: truncation, unknown or
+ * <p>{@link #decode(byte[])} reads what a client sends ({@link Inbound}); the provider's side, reading what a server
+ * sends ({@link Outbound}), is {@code HocuspocusClientCodec} in the tests. Both are strict: truncation, unknown or
  * out-of-direction types, invalid UTF-8 (lib0 decodes strings with a fatal TextDecoder), malformed awareness JSON,
  * a malformed state vector and trailing bytes throw {@link MalformedException}, and nothing else is thrown.
  */
