@@ -180,13 +180,17 @@ public final class Room {
     private final Condition backlogDrained = backlogLock.newCondition();
     static final long MAX_WRITE_BACKLOG = 4L << 20;
     private volatile Stats stats;
+    private final java.util.function.LongSupplier nanoClock;
 
     /**
      * @param merges  where merges run (a small pool of platform threads shared by all rooms)
      * @param merger  merges a list of updates into one (YUpdates.merge with coalescing; tests hold it open)
+     * @param nanoClock the time base of the room's delays (a failed merge's back-off); tests pass virtual time
      */
     Room(String documentId, Store store, RoomSettings settings, Executor pool, Executor merges,
-         Function<List<byte[]>, byte[]> merger, DocumentEvents events, Bus bus) {
+         Function<List<byte[]>, byte[]> merger, DocumentEvents events, Bus bus,
+         java.util.function.LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
         this.bus = bus;
         this.merges = merges;
         this.merger = merger;
@@ -885,7 +889,7 @@ public final class Room {
 
     private YjsState newYjsState() {
         return new YjsState(settings.compactionUpdates(), settings.compactionBytes(), settings.maxDocumentBytes(),
-                System::nanoTime);
+                nanoClock);
     }
 
     // ---- ProseMirror snapshots -----------------------------------------------------------------------------

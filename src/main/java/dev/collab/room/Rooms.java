@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * The rooms in memory, one per document. A connection {@link #acquire acquires} its room for its lifetime and
@@ -36,6 +37,7 @@ public final class Rooms implements AutoCloseable {
     private final Bus bus;
     private final java.util.concurrent.atomic.AtomicBoolean checkingHeads = new java.util.concurrent.atomic.AtomicBoolean();
     private long headTicks;
+    private final LongSupplier nanoClock;
 
     public Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer) {
         this(store, settings, timer, DocumentEvents.NONE);
@@ -50,12 +52,16 @@ public final class Rooms implements AutoCloseable {
      * is down, when the store is all there is): the batched check that finds what the bus lost.
      */
     public Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer, DocumentEvents events, Bus bus) {
-        this(store, settings, timer, events, bus, updates -> YUpdates.merge(updates, true));
+        this(store, settings, timer, events, bus, updates -> YUpdates.merge(updates, true), System::nanoTime);
     }
 
-    /** With the function merging a document's updates (tests hold it open to show the room carries on). */
+    /**
+     * With the function merging a document's updates (tests hold it open to show the room carries on) and the
+     * clock of {@code timer} (tests pass their virtual time for both).
+     */
     Rooms(Store store, RoomSettings settings, ScheduledExecutorService timer, DocumentEvents events, Bus bus,
-          Function<List<byte[]>, byte[]> merger) {
+          Function<List<byte[]>, byte[]> merger, LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
         this.store = store;
         this.settings = settings;
         this.timer = timer;
@@ -99,7 +105,7 @@ public final class Rooms implements AutoCloseable {
     /** The document's room, created (and loaded lazily) when absent; pinned until {@link #release}. */
     public Room acquire(String documentId) {
         return rooms.compute(documentId, (id, room) -> {
-            Room r = room == null ? new Room(id, store, settings, pool, merges, merger, events, bus) : room;
+            Room r = room == null ? new Room(id, store, settings, pool, merges, merger, events, bus, nanoClock) : room;
             r.pins.incrementAndGet();
             return r;
         });

@@ -65,7 +65,8 @@ public final class Connection implements Outbound {
     private final TransportEvents events;
     private final ProtocolHandler.Factory kinds;
     private volatile WsSocket socket;
-    private volatile long lastInboundNanos = System.nanoTime();
+    private final java.util.function.LongSupplier nanoClock;
+    private volatile long lastInboundNanos;
     private volatile Runnable protocolCleanup = () -> { };
     private volatile int closeCode = WsCloseCodes.NORMAL_CLOSE;
     private volatile String closeReason = "";
@@ -74,7 +75,10 @@ public final class Connection implements Outbound {
             new java.util.concurrent.ConcurrentHashMap<>(2);
 
     Connection(String protocol, String remoteAddress, long maxQueuedBytes, Runnable onFinished,
-               Runnable onSlowConsumer, TransportEvents events, ProtocolHandler.Factory kinds) {
+               Runnable onSlowConsumer, TransportEvents events, ProtocolHandler.Factory kinds,
+               java.util.function.LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
+        this.lastInboundNanos = nanoClock.getAsLong();
         this.events = events;
         this.kinds = kinds;
         this.protocol = protocol;
@@ -214,11 +218,12 @@ public final class Connection implements Outbound {
     }
 
     void markInbound() {
-        lastInboundNanos = System.nanoTime();
+        lastInboundNanos = nanoClock.getAsLong();
     }
 
-    long lastInboundNanos() {
-        return lastInboundNanos;
+    /** How long since the last inbound frame, on the connection's clock. */
+    java.time.Duration silentFor() {
+        return java.time.Duration.ofNanos(nanoClock.getAsLong() - lastInboundNanos);
     }
 
     /** Sends a close frame after what is already queued; the connection is cleaned up once it is out. */

@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * Owns every open connection: serves the protocols' WebSocket paths, applies the limits every protocol shares
@@ -29,10 +30,20 @@ public final class ConnectionManager implements AutoCloseable {
     private final TransportEvents events;
     private final AllowedOrigins origins;
     /** Upgrade refusals have no connection to count them on: one line per origin or reason per minute. */
-    private final RefusalLog upgradeRefusals = new RefusalLog(java.time.Duration.ofMinutes(1), System::nanoTime);
+    private final RefusalLog upgradeRefusals;
+    /** How long a connection has been silent is measured on this clock (tests move it with their timer). */
+    private final LongSupplier nanoClock;
     private volatile boolean closed;
 
     public ConnectionManager(ScheduledExecutorService timer, TransportLimits limits, TransportEvents events) {
+        this(timer, limits, events, System::nanoTime);
+    }
+
+    /** With {@code nanoClock} the time base of {@code timer} (the system's, or a test's virtual time). */
+    public ConnectionManager(ScheduledExecutorService timer, TransportLimits limits, TransportEvents events,
+                             LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
+        this.upgradeRefusals = new RefusalLog(java.time.Duration.ofMinutes(1), nanoClock);
         this.timer = timer;
         this.limits = limits;
         this.events = events;
@@ -110,7 +121,7 @@ public final class ConnectionManager implements AutoCloseable {
                 limits.trustedProxies());
         Connection[] holder = new Connection[1];
         Connection c = new Connection(protocol, address, limits.maxQueuedBytes(),
-                () -> unregister(holder[0]), () -> events.slowConsumer(protocol), events, factory);
+                () -> unregister(holder[0]), () -> events.slowConsumer(protocol), events, factory, nanoClock);
         holder[0] = c;
         open.add(c);
         openByProtocol.computeIfAbsent(protocol, p -> new LongAdder()).increment();
@@ -146,10 +157,9 @@ public final class ConnectionManager implements AutoCloseable {
      * the reader would have seen at once); every connection gets its protocol's keepalive.
      */
     private void sweep() {
-        long now = System.nanoTime();
         long interval = limits.pingInterval().toNanos();
         for (Connection c : open) {
-            long silent = now - c.lastInboundNanos();
+            long silent = c.silentFor().toNanos();
             if (silent > 2 * interval) {
                 LOG.log(System.Logger.Level.INFO, "connection {0} ({1}) silent for two ping intervals; dropping",
                         c.id(), c.protocol());

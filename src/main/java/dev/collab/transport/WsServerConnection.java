@@ -173,7 +173,7 @@ final class WsServerConnection implements ServerConnection, WsSocket, WsFrameRea
     @Override
     public Duration idleTime() {
         Connection c = connection;
-        return c == null ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - c.lastInboundNanos());
+        return c == null ? Duration.ZERO : c.silentFor();
     }
 
     @Override

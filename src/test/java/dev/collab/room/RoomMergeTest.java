@@ -51,7 +51,7 @@ class RoomMergeTest {
                 Thread.currentThread().interrupt();
             }
             return YUpdates.merge(updates, true);
-        });
+        }, System::nanoTime);
     }
 
     @AfterEach
@@ -113,7 +113,7 @@ class RoomMergeTest {
         ControllableStore slow = new ControllableStore(store);
         Rooms held = new Rooms(slow, RoomSettings.DEFAULTS.withIdleUnload(Duration.ofMinutes(5))
                 .withCompaction(500, 1L << 30).withMaxConnectionsPerDocument(100).withMaxDocumentBytes(1L << 30),
-                timer, DocumentEvents.NONE, Bus.NONE, updates -> YUpdates.merge(updates, true));
+                timer, DocumentEvents.NONE, Bus.NONE, updates -> YUpdates.merge(updates, true), System::nanoTime);
         try {
             Room room = held.acquire("paste");
             RecordingPeer writer = new RecordingPeer("writer");

@@ -693,19 +693,6 @@ class RoomTest {
     }
 
     @Test
-    void aRoomStillHeldByAConnectionIsNotUnloaded() throws Exception {
-        Rooms rooms = rooms(Duration.ofMillis(20), 500, 500);
-        Room room = rooms.acquire(DOC);
-        rooms.acquire(DOC);            // a second connection holds it too
-        rooms.release(room);           // one of them goes away
-        // the timer is single-threaded: a task due after the unload check runs after it
-        timer.schedule(() -> { }, 200, TimeUnit.MILLISECONDS).get(5, TimeUnit.SECONDS);
-        assertSame(room, rooms.find(DOC));
-        rooms.release(room);
-        Await.until("the room to be unloaded once nobody holds it", () -> rooms.find(DOC) == null);
-    }
-
-    @Test
     void compactionMergesTheLogWithoutLosingState() throws Exception {
         Room room = rooms(LONG_IDLE, 2, 500).acquire(DOC);
         RecordingPeer a = new RecordingPeer("a");
