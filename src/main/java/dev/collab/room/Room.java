@@ -145,8 +145,7 @@ public final class Room {
 
     // ---- owned state: only touched inside owner tasks ----
     private final Set<Peer> peers = new LinkedHashSet<>();              // in join order
-    private final Map<Long, AwarenessEntry> awareness = new HashMap<>();
-    private final Map<Long, Peer> awarenessOwners = new HashMap<>();
+    private final AwarenessTable awareness = new AwarenessTable();
     private final ArrayDeque<Runnable> waitingForSteps = new ArrayDeque<>();     // submissions behind a commit
     private final ArrayDeque<WaitingForLoad> waitingForLoad = new ArrayDeque<>();
     private final Map<Peer, List<Object>> heldForCatchUp = new HashMap<>();   // events (and catch-ups) in order
@@ -159,7 +158,6 @@ public final class Room {
     private final List<Bus.Event> heardWhileLoading = new ArrayList<>();
     private final java.util.TreeMap<Long, byte[]> updatesAhead = new java.util.TreeMap<>();  // past a gap, delivered
     private final java.util.TreeMap<Integer, Bus.StepsCommitted> stepsAhead = new java.util.TreeMap<>();
-    private final Map<Long, String> remoteAwarenessNodes = new HashMap<>();   // awareness id -> node holding it
     private boolean fillingUpdates;
     private boolean fillingSteps;
     private int committedVersion;
@@ -258,7 +256,7 @@ public final class Room {
         peers.remove(peer);
         events.left(documentId, peer);
         heldForCatchUp.remove(peer);
-        List<AwarenessEntry> removed = removeAwareness(awarenessOwners, owner -> owner == peer);
+        List<AwarenessEntry> removed = awareness.removePeer(peer);
         if (!removed.isEmpty()) {
             broadcast(new RoomEvent.Awareness(removed, null));
             publish(new Bus.AwarenessChanged(bus.nodeId(), removed));
@@ -749,60 +747,16 @@ public final class Room {
     }
 
     private void applyRemoteAwareness(String node, List<AwarenessEntry> entries) {
-        List<AwarenessEntry> applied = new ArrayList<>(entries.size());
-        for (AwarenessEntry entry : entries) {
-            AwarenessEntry current = awareness.get(entry.awarenessId());
-            AwarenessEntry e = keepingOwner(entry, current);
-            long currentClock = current == null ? -1 : current.clock();
-            if (e.clock() > currentClock || (e.clock() == currentClock && e.removed() && current != null)) {
-                if (e.removed()) {
-                    awareness.remove(e.awarenessId());
-                    remoteAwarenessNodes.remove(e.awarenessId());
-                } else {
-                    awareness.put(e.awarenessId(), e);
-                    remoteAwarenessNodes.put(e.awarenessId(), node);
-                }
-                awarenessOwners.remove(e.awarenessId());
-                applied.add(e);
-            }
-        }
+        List<AwarenessEntry> applied = awareness.applyRemote(node, entries);
         if (!applied.isEmpty()) {
             broadcast(new RoomEvent.Awareness(applied, null));
         }
     }
 
-    /**
-     * A removal relayed by a Yjs client (the stock providers re-send every removal they see, with no owner) keeps
-     * the owner of the state it removes, so adapters that name states by their owner name the removal the same way
-     * (a JSON client would otherwise be told that a numeric id it never saw is gone, and keep the state for good).
-     */
-    private static AwarenessEntry keepingOwner(AwarenessEntry e, AwarenessEntry current) {
-        if (e.removed() && e.ownerClientId() == null && current != null && current.ownerClientId() != null) {
-            return new AwarenessEntry(e.awarenessId(), e.clock(), e.stateJson(), current.ownerClientId());
-        }
-        return e;
-    }
-
-    /** Removes the awareness states whose holder matches; returns their removals (clock + 1, "null") to send. */
-    private <H> List<AwarenessEntry> removeAwareness(Map<Long, H> holders, java.util.function.Predicate<H> held) {
-        List<AwarenessEntry> removed = new ArrayList<>();
-        holders.entrySet().removeIf(e -> {
-            if (!held.test(e.getValue())) {
-                return false;
-            }
-            AwarenessEntry old = awareness.remove(e.getKey());
-            if (old != null) {
-                removed.add(new AwarenessEntry(old.awarenessId(), old.clock() + 1, "null", old.ownerClientId()));
-            }
-            return true;
-        });
-        return removed;
-    }
-
     /** A node stopped beating: the awareness states of its connections go. */
     void nodeGone(String node) {
         owner.executeQueued(() -> {
-            List<AwarenessEntry> removed = removeAwareness(remoteAwarenessNodes, node::equals);
+            List<AwarenessEntry> removed = awareness.nodeGone(node);
             if (!removed.isEmpty()) {
                 broadcast(new RoomEvent.Awareness(removed, null));
             }
@@ -946,8 +900,7 @@ public final class Room {
                 events.left(documentId, p);
                 p.documentDeleted();
             }
-            awareness.clear();
-            awarenessOwners.clear();
+            awareness.clearLocal();
             publishStats();
             inFlight.incrementAndGet();
             store.delete(documentId).whenComplete((existed, error) -> owner.executeQueued(() -> {
@@ -1061,8 +1014,9 @@ public final class Room {
     }
 
     private void sendAwarenessSnapshot(Peer peer) {
-        if (!awareness.isEmpty()) {
-            deliver(peer, new RoomEvent.Awareness(List.copyOf(awareness.values()), null));
+        List<AwarenessEntry> all = awareness.snapshot();
+        if (!all.isEmpty()) {
+            deliver(peer, new RoomEvent.Awareness(all, null));
         }
     }
 
@@ -1072,28 +1026,9 @@ public final class Room {
      */
     public void updateAwareness(Peer peer, List<AwarenessEntry> entries) {
         run(peer, () -> {
-            List<AwarenessEntry> applied = new ArrayList<>(entries.size());
-            for (AwarenessEntry entry : entries) {
-                AwarenessEntry current = awareness.get(entry.awarenessId());
-                AwarenessEntry e = keepingOwner(entry, current);
-                long currentClock = current == null ? -1 : current.clock();
-                boolean newer = e.clock() > currentClock;
-                boolean removal = e.clock() == currentClock && e.removed() && current != null;
-                if (!newer && !removal) {
-                    continue;
-                }
-                if (e.removed()) {
-                    awareness.remove(e.awarenessId());
-                    awarenessOwners.remove(e.awarenessId());
-                } else {
-                    awareness.put(e.awarenessId(), e);
-                    awarenessOwners.put(e.awarenessId(), peer);
-                }
-                applied.add(e);
-            }
+            List<AwarenessEntry> applied = awareness.applyLocal(peer, entries);
             if (!applied.isEmpty()) {
                 broadcast(new RoomEvent.Awareness(applied, peer));
-                applied.forEach(e -> remoteAwarenessNodes.remove(e.awarenessId()));
                 publish(new Bus.AwarenessChanged(bus.nodeId(), applied));
             } else {
                 // a no-op: y-websocket clients count the echo of their own state as traffic, so the sender gets it
@@ -1113,17 +1048,7 @@ public final class Room {
     public void setAwareness(Peer peer, long awarenessId, java.util.function.LongUnaryOperator nextClock,
                              String stateJson, String owner) {
         run(peer, () -> {
-            long id = awarenessId;
-            AwarenessEntry current = awareness.get(id);
-            long clock = nextClock.applyAsLong(current == null ? 0 : current.clock());
-            AwarenessEntry next = new AwarenessEntry(id, clock, stateJson, owner);
-            if (next.removed()) {
-                awareness.remove(id);
-                awarenessOwners.remove(id);
-            } else {
-                awareness.put(id, next);
-                awarenessOwners.put(id, peer);
-            }
+            AwarenessEntry next = awareness.set(peer, awarenessId, nextClock, stateJson, owner);
             broadcast(new RoomEvent.Awareness(List.of(next), peer));
             publish(new Bus.AwarenessChanged(bus.nodeId(), List.of(next)));
         });
