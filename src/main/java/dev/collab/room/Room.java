@@ -146,7 +146,6 @@ public final class Room {
     // ---- owned state: only touched inside owner tasks ----
     private final Set<Peer> peers = new LinkedHashSet<>();              // in join order
     private final AwarenessTable awareness = new AwarenessTable();
-    private final ArrayDeque<Runnable> waitingForSteps = new ArrayDeque<>();     // submissions behind a commit
     private final ArrayDeque<WaitingForLoad> waitingForLoad = new ArrayDeque<>();
     private final Map<Peer, List<Object>> heldForCatchUp = new HashMap<>();   // events (and catch-ups) in order
     private boolean loaded;
@@ -157,11 +156,8 @@ public final class Room {
     private Bus.Subscription subscription;
     private final List<Bus.Event> heardWhileLoading = new ArrayList<>();
     private final java.util.TreeMap<Long, byte[]> updatesAhead = new java.util.TreeMap<>();  // past a gap, delivered
-    private final java.util.TreeMap<Integer, Bus.StepsCommitted> stepsAhead = new java.util.TreeMap<>();
     private boolean fillingUpdates;
-    private boolean fillingSteps;
-    private int committedVersion;
-    private int acceptedVersion;                                       // committed + in flight
+    private final StepAuthority authority = new StepAuthority();      // the ProseMirror version head
     private long lastCommittedSeq;
     private YjsState yjs;                                              // replaced by each load
     private final List<byte[]> inFlightUpdates = new ArrayList<>();   // accepted, commit pending (computed writes see them)
@@ -236,7 +232,7 @@ public final class Room {
             peers.add(peer);
             events.joined(documentId, peer);
             publishStats();
-            Joined joined = new Joined(committedVersion, peers.size());
+            Joined joined = new Joined(authority.head(), peers.size());
             onJoined.accept(joined);
             return joined;
         });
@@ -313,22 +309,20 @@ public final class Room {
             outcome.complete(new WriteResult.Refused(Refusal.DOCUMENT_DELETING, "the document is being deleted"));
         } else if (kind == DocumentKind.YJS) {
             outcome.complete(new WriteResult.Refused(Refusal.DOCUMENT_KIND, wrongKindMessage(DocumentKind.STEPS)));
-        } else if (version < 0 || version > acceptedVersion) {
-            outcome.complete(new WriteResult.Refused(Refusal.INVALID_VERSION,
-                    "version " + version + " is outside 0.." + committedVersion));
-        } else if (acceptedVersion != committedVersion || fillingSteps) {
-            // steps are being committed (or read): judge this submission against the version they produce
-            waitingForSteps.add(() -> judgeSteps(peer, version, steps, outcome));
-        } else if (version != committedVersion) {
-            outcome.complete(new WriteResult.Conflict(committedVersion));   // stale: resync and rebase
         } else {
-            commitSteps(peer, version, steps, outcome);
+            switch (authority.judge(version, steps.size())) {
+                case INVALID -> outcome.complete(new WriteResult.Refused(Refusal.INVALID_VERSION,
+                        "version " + version + " is outside 0.." + authority.head()));
+                // a commit (or a read) is in flight: judge this submission against the version it produces
+                case WAIT -> authority.await(() -> judgeSteps(peer, version, steps, outcome));
+                case CONFLICT -> outcome.complete(new WriteResult.Conflict(authority.head()));  // resync and rebase
+                case ACCEPT -> commitSteps(peer, version, steps, outcome);
+            }
         }
     }
 
-    /** One steps write in flight per room, so a failed commit can never leave a gap in the versions. */
+    /** Commits steps the authority accepted (its one commit in flight), then tells everyone. */
     private void commitSteps(Peer peer, int version, List<String> steps, CompletableFuture<WriteResult> outcome) {
-        acceptedVersion = version + steps.size();
         kind = DocumentKind.STEPS;
         String clientId = peer.clientId();
         inFlight.incrementAndGet();
@@ -336,11 +330,11 @@ public final class Room {
             inFlight.decrementAndGet();
             if (error != null && failureOf(error) instanceof Store.VersionTakenException) {
                 // another node won this version: learn its steps, then this submitter rebases on them
-                acceptedVersion = committedVersion;
+                authority.commitFailed();
                 fillSteps(outcome);
                 return;
             } else if (error != null) {
-                acceptedVersion = committedVersion;
+                authority.commitFailed();
                 forgetKindIfNothingStored();
                 if (failureOf(error) instanceof Store.DocumentKindException wrongKind) {
                     kind = wrongKind.kind();        // written elsewhere since we loaded
@@ -351,43 +345,38 @@ public final class Room {
                 }
             } else {
                 List<String> clientIds = Collections.nCopies(steps.size(), clientId);
-                committedVersion = acceptedVersion;
+                int head = authority.commitStored();
                 publishStats();
-                events.changed(documentId, DocumentEvents.ChangeKind.STEPS, committedVersion, peer.userId());
+                events.changed(documentId, DocumentEvents.ChangeKind.STEPS, head, peer.userId());
                 broadcast(new RoomEvent.Steps(version, steps, clientIds));
-                outcome.complete(new WriteResult.Committed(committedVersion));
+                outcome.complete(new WriteResult.Committed(head));
                 publish(new Bus.StepsCommitted(bus.nodeId(), version, steps, clientIds));
             }
             afterStepsSettled();
         }));
     }
+
     /** Applies steps heard from other nodes that now fit, then lets waiting submissions be judged. */
     private void afterStepsSettled() {
-        if (acceptedVersion != committedVersion || fillingSteps) {
+        RoomEvent.Steps fitting;
+        while ((fitting = authority.nextFitting()) != null) {
+            stepsApplied(fitting);
+        }
+        if (authority.gapAhead()) {
+            fillSteps(null);      // what lies between is in the store
             return;
         }
-        while (!stepsAhead.isEmpty() && stepsAhead.firstKey() <= committedVersion) {
-            Bus.StepsCommitted next = stepsAhead.pollFirstEntry().getValue();
-            if (next.version() == committedVersion) {
-                applySteps(next.version(), next.steps(), next.clientIds());
-            }
-        }
-        if (!stepsAhead.isEmpty()) {
-            fillSteps(null);      // a gap: what lies between is in the store
-            return;
-        }
-        while (acceptedVersion == committedVersion && !fillingSteps && !waitingForSteps.isEmpty()) {
-            waitingForSteps.poll().run();
+        Runnable waiting;
+        while ((waiting = authority.nextWaiting()) != null) {
+            waiting.run();
         }
     }
 
-    /** Steps committed elsewhere at the head: they become this room's too. */
-    private void applySteps(int version, List<String> steps, List<String> clientIds) {
+    /** Steps committed elsewhere, now at this room's head too: they are told to every peer. */
+    private void stepsApplied(RoomEvent.Steps steps) {
         kind = DocumentKind.STEPS;
-        committedVersion = version + steps.size();
-        acceptedVersion = committedVersion;
         publishStats();
-        broadcast(new RoomEvent.Steps(version, steps, clientIds));
+        broadcast(steps);
     }
 
     /**
@@ -395,37 +384,29 @@ public final class Room {
      * (a lost race for a version) with the new head, when given.
      */
     private void fillSteps(CompletableFuture<WriteResult> conflict) {
-        if (fillingSteps) {
+        int from = authority.startFill();
+        if (from < 0) {         // already reading: the conflict is answered after that read
             if (conflict != null) {
-                waitingForSteps.add(() -> conflict.complete(new WriteResult.Conflict(committedVersion)));
+                authority.await(() -> conflict.complete(new WriteResult.Conflict(authority.head())));
             }
             return;
         }
-        fillingSteps = true;
-        int from = committedVersion;
         CompletableFuture.supplyAsync(() -> readSteps(from, Integer.MAX_VALUE), reads)
                 .whenComplete((read, error) -> owner.executeQueued(() -> {
-                    fillingSteps = false;
                     if (error != null) {
                         LOG.log(System.Logger.Level.WARNING, "room " + documentId + ": reading steps failed", error);
+                        authority.fillFailed();
                     } else {
-                        for (RoomEvent.Steps batch : read) {
-                            if (batch.version() == committedVersion) {
-                                applySteps(batch.version(), batch.steps(), batch.clientIds());
-                            }
-                        }
+                        authority.filled(read).forEach(this::stepsApplied);
                     }
-                    stepsAhead.headMap(committedVersion, false).clear();
                     if (conflict != null) {
-                        conflict.complete(new WriteResult.Conflict(committedVersion));
+                        conflict.complete(new WriteResult.Conflict(authority.head()));
                     }
                     if (error == null) {
                         afterStepsSettled();
                     }
                 }));
     }
-
-
 
     // ---- Yjs -----------------------------------------------------------------------------------------------
 
@@ -712,8 +693,7 @@ public final class Room {
                 maybeMerge();
             }
             case Bus.StepsCommitted s -> {
-                if (s.version() + s.steps().size() > committedVersion) {
-                    stepsAhead.put(s.version(), s);
+                if (authority.heard(new RoomEvent.Steps(s.version(), s.steps(), s.clientIds()))) {
                     afterStepsSettled();
                 }
             }
@@ -740,7 +720,7 @@ public final class Room {
             if (head.lastUpdateSeq() > lastCommittedSeq) {
                 fillUpdates();
             }
-            if (head.stepVersion() > committedVersion && acceptedVersion == committedVersion) {
+            if (authority.behind(head.stepVersion())) {
                 fillSteps(null);
             }
         });
@@ -862,9 +842,9 @@ public final class Room {
                 if (!peer.canWrite()) {
                     throw new RefusedException(Refusal.READ_ONLY, "this connection may not change the document");
                 }
-                if (version < 0 || version > committedVersion) {
+                if (!authority.hasReached(version)) {
                     throw new RefusedException(Refusal.INVALID_VERSION,
-                            "a snapshot's version must be between 0 and " + committedVersion);
+                            "a snapshot's version must be between 0 and " + authority.head());
                 }
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
@@ -915,10 +895,8 @@ public final class Room {
                 loadGeneration++;
                 kind = null;                     // a deleted id may become a document of either kind
                 updatesAhead.clear();
-                stepsAhead.clear();
+                authority.reset();
                 yjs = newYjsState();
-                committedVersion = 0;
-                acceptedVersion = 0;
                 publishStats();
                 if (existed) {
                     events.deleted(documentId);
@@ -945,11 +923,11 @@ public final class Room {
             heldForCatchUp.get(peer).add((Runnable) () -> startCatchUp(peer, sinceVersion, stateVector));
             return;
         }
-        if (sinceVersion == null || sinceVersion >= committedVersion) {
+        if (sinceVersion == null || sinceVersion >= authority.head()) {
             finishCatchUp(peer, stateVector);
             return;
         }
-        int target = committedVersion;
+        int target = authority.head();
         // events for the peer wait behind the steps being read, so it sees every version in order
         heldForCatchUp.put(peer, new ArrayList<>());
         CompletableFuture.supplyAsync(() -> readSteps(sinceVersion, target), reads)
@@ -1003,7 +981,7 @@ public final class Room {
             peer.deliver(new RoomEvent.SyncStep2(snapshot, stateVector));     // the adapter skips empty parts
         }
         sendAwarenessSnapshot(peer);
-        peer.deliver(new RoomEvent.Synced(committedVersion));
+        peer.deliver(new RoomEvent.Synced(authority.head()));
     }
 
     // ---- awareness -----------------------------------------------------------------------------------------
@@ -1092,7 +1070,7 @@ public final class Room {
 
     /** A first write that failed to commit fixes nothing: the next write of either kind may still be first. */
     private void forgetKindIfNothingStored() {
-        if (inFlight.get() == 0 && committedVersion == 0 && yjs.storedRows() == 0) {
+        if (inFlight.get() == 0 && authority.head() == 0 && yjs.storedRows() == 0) {
             kind = null;
         }
     }
@@ -1190,8 +1168,7 @@ public final class Room {
     private void applyStored(Stored stored) {
         Store.DocumentHead head = stored.head();
         kind = head.kind();
-        committedVersion = head.stepVersion();
-        acceptedVersion = committedVersion;
+        authority.load(head.stepVersion());
         lastCommittedSeq = stored.lastSeq();
         yjs = stored.yjs();
         loaded = true;
@@ -1200,7 +1177,7 @@ public final class Room {
     }
 
     private void publishStats() {
-        stats = new Stats(documentId, peers.size(), committedVersion, yjs.storedRows(), yjs.storedBytes(), kind);
+        stats = new Stats(documentId, peers.size(), authority.head(), yjs.storedRows(), yjs.storedBytes(), kind);
     }
 
     /** Runs a task for a member; requests from connections that are not (or no longer) members are ignored. */
