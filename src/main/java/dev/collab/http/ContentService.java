@@ -137,7 +137,7 @@ public final class ContentService implements HttpService {
                 YDocument current = YDocument.decode(state);
                 YDocument.YType root = current.root(field);
                 if (root != null && !root.elements().isEmpty()) {
-                    throw new Room.RefusedException("field-not-empty", "\"" + field + "\" already has content");
+                    return new Room.Computed.Refused("field-not-empty", "\"" + field + "\" already has content");
                 }
                 if (root != null) {
                     YContent.fragment(current, field);       // refuses a field used as a Y.Text, Y.Map or Y.Array
@@ -145,7 +145,7 @@ public final class ContentService implements HttpService {
                 client[0] = unusedClientId(state);
                 byte[] update = ProseMirrorEncoder.encode(doc, field, client[0], 0);
                 bytes[0] = update.length;
-                return update;
+                return new Room.Computed.Update(update);
             }, caller.userId()).get(30, TimeUnit.SECONDS);
             if (result instanceof Room.WriteResult.Refused refused) {
                 Status status = refused.refusal() == Room.Refusal.STORAGE_FAILURE ? Status.SERVICE_UNAVAILABLE_503 : Status.CONFLICT_409;

@@ -31,10 +31,11 @@ public final class Membership {
 
     /**
      * Acquires the room and joins it; {@code onJoined} runs inside the room before any later event reaches the
-     * peer (see {@link Room#join}). The future fails when the room refuses the peer; the room stays acquired until
-     * {@link #leave}, which the adapter calls on that path too. Only one join per membership.
+     * peer (see {@link Room#join}). A refusal is a {@link Room.JoinResult.Refused}; the future fails only when the
+     * room cannot load or the membership ended first. Either way the room stays acquired until {@link #leave}, which
+     * the adapter calls on those paths too. Only one join per membership.
      */
-    public CompletableFuture<Room.Joined> join(Consumer<Room.Joined> onJoined) {
+    public CompletableFuture<Room.JoinResult> join(Consumer<Room.Joined> onJoined) {
         if (!joinStarted.compareAndSet(false, true)) {
             throw new IllegalStateException("already joined " + documentId);
         }

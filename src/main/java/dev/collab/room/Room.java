@@ -23,7 +23,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.function.UnaryOperator;
 
 /**
  * One document's room: its peers, awareness, Yjs state and ProseMirror step head, whatever protocol the peers
@@ -36,15 +35,15 @@ public final class Room {
     private static final System.Logger LOG = System.getLogger(Room.class.getName());
 
     /**
-     * The result of a write, on both write paths (Yjs updates and ProseMirror steps): committed, a stale steps
-     * version, or refused. Every refusal the room decides (not joined, read-only, wrong document kind, too large,
-     * deleting, storage failure, the caller's own) is a {@link Refused}; only malformed input and unexpected
-     * failures fail the future.
+     * The result of a write, on every write path (Yjs updates, ProseMirror steps and snapshots): committed, a stale
+     * steps version, or refused. Every refusal the room decides (not joined, read-only, wrong document kind, too
+     * large, deleting, storage failure, the caller's own) is a {@link Refused}; only malformed input, a failed load
+     * and unexpected failures fail the future.
      */
     public sealed interface WriteResult {
         /**
          * Committed: for an update, the sequence number the store assigned (the head's when the update changed
-         * nothing and was not stored); for steps, the new version.
+         * nothing and was not stored); for steps, the new version; for a snapshot, the version it was stored at.
          */
         record Committed(long position) implements WriteResult { }
 
@@ -88,37 +87,29 @@ public final class Room {
     }
 
     /**
-     * A refused join or snapshot, or a computed write's {@code build} refusing ({@link Refusal#BY_CALLER} with its
-     * own code, answered as a {@link WriteResult.Refused}); see {@link #refusal()}.
+     * The result of a join: {@link Joined}, or {@link JoinResult.Refused} (the document is full or being deleted);
+     * a load that fails fails the future, as it fails every request waiting for it.
      */
-    public static final class RefusedException extends RuntimeException {
-        private final Refusal refusal;
-        private final String code;
-
-        public RefusedException(Refusal refusal, String message) {
-            super(message);
-            this.refusal = refusal;
-            this.code = refusal.code();
-        }
-
-        /** A refusal decided by the caller of a computed write ({@link Refusal#BY_CALLER}) with its own code. */
-        public RefusedException(String code, String message) {
-            super(message);
-            this.refusal = Refusal.BY_CALLER;
-            this.code = code;
-        }
-
-        public Refusal refusal() {
-            return refusal;
-        }
-
-        /** The wire code: the refusal's, or the caller's own. */
-        public String code() {
-            return code;
+    public sealed interface JoinResult permits Joined, JoinResult.Refused {
+        /** Not joined: nothing of the room reaches the peer; the adapter answers in its own words. */
+        record Refused(Refusal refusal, String message) implements JoinResult {
+            /** The refusal's wire code. */
+            public String code() {
+                return refusal.code();
+            }
         }
     }
 
-    public record Joined(int version, int connections) { }
+    /** What a computed write's {@code build} makes of the document's state: the update to commit, or a refusal. */
+    public sealed interface Computed {
+        record Update(byte[] update) implements Computed { }
+
+        /** The caller's own refusal ({@link Refusal#BY_CALLER}), with its own wire code; nothing changes. */
+        record Refused(String code, String message) implements Computed { }
+    }
+
+    /** Joined: the committed steps version, and the room's connections with this one. */
+    public record Joined(int version, int connections) implements JoinResult { }
 
     /** The failure behind a completed room future (unwrapping the CompletionException a dependent stage sees). */
     public static Throwable failureOf(Throwable error) {
@@ -212,7 +203,7 @@ public final class Room {
      * Adds the peer; {@code onJoined} runs inside the room before any later event reaches the peer, so a
      * greeting sent from it always comes first.
      */
-    public CompletableFuture<Joined> join(Peer peer, java.util.function.Consumer<Joined> onJoined) {
+    public CompletableFuture<JoinResult> join(Peer peer, java.util.function.Consumer<Joined> onJoined) {
         return call(() -> {
             if (peer.replacedBySameClientId()) {
                 for (Peer other : List.copyOf(peers)) {
@@ -223,10 +214,10 @@ public final class Room {
                 }
             }
             if (deleting) {
-                throw new RefusedException(Refusal.DOCUMENT_DELETING, "the document is being deleted; try again");
+                return new JoinResult.Refused(Refusal.DOCUMENT_DELETING, "the document is being deleted; try again");
             }
             if (peers.size() >= settings.maxConnectionsPerDocument()) {
-                throw new RefusedException(Refusal.DOCUMENT_FULL, "the document already has "
+                return new JoinResult.Refused(Refusal.DOCUMENT_FULL, "the document already has "
                         + settings.maxConnectionsPerDocument() + " connections");
             }
             peers.add(peer);
@@ -514,26 +505,27 @@ public final class Room {
     /**
      * A write computed by the server (seeding content over HTTP): {@code build} makes the update from the
      * document's state, committed and in flight, inside the room, so no write lands between reading and writing.
-     * The update is then committed and relayed like {@link #submitUpdate(byte[], String)}; {@code build} refuses by
-     * throwing: a {@link RefusedException} becomes a {@link WriteResult.Refused} with its code (usually the caller's
-     * own, {@link Refusal#BY_CALLER}), anything else fails the future; either way nothing changes.
+     * The update is then committed and relayed like {@link #submitUpdate(byte[], String)}. A {@link Computed.Refused}
+     * from {@code build} becomes a {@link WriteResult.Refused} with its code ({@link Refusal#BY_CALLER}); anything
+     * {@code build} throws fails the future; either way nothing changes.
      */
-    public CompletableFuture<WriteResult> submitComputedUpdate(UnaryOperator<byte[]> build, String userId) {
+    public CompletableFuture<WriteResult> submitComputedUpdate(Function<byte[], Computed> build, String userId) {
         CompletableFuture<WriteResult> done = new CompletableFuture<>();
         owner.execute(() -> whenLoaded(() -> {
-            byte[] update;
+            Computed computed;
             try {
                 byte[] committed = yjs.snapshot().missing(null);
                 byte[] state = inFlightUpdates.isEmpty() ? committed : YUpdates.merge(concat(committed, inFlightUpdates));
-                update = build.apply(state);
-            } catch (RefusedException e) {
-                done.complete(new WriteResult.Refused(e.refusal(), e.code(), e.getMessage()));
-                return;
+                computed = build.apply(state);
             } catch (RuntimeException e) {
                 done.completeExceptionally(e);
                 return;
             }
-            commitUpdate(update, null, userId, done);
+            switch (computed) {
+                case Computed.Refused refused -> done.complete(
+                        new WriteResult.Refused(Refusal.BY_CALLER, refused.code(), refused.message()));
+                case Computed.Update update -> commitUpdate(update.update(), null, userId, done);
+            }
         }, done::completeExceptionally));
         return done;
     }
@@ -830,24 +822,23 @@ public final class Room {
 
     /**
      * Stores a client's ProseMirror document at {@code version} (at most the committed version) so readers need
-     * only the steps after it; the store keeps the newest. Refused for read-only peers and future versions.
+     * only the steps after it; the store keeps the newest. Completes with {@link WriteResult.Committed} (the version)
+     * or {@link WriteResult.Refused} (not joined, read-only, a version not committed, storage failure).
      */
-    public CompletableFuture<Void> saveSnapshot(Peer peer, int version, String docJson) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+    public CompletableFuture<WriteResult> saveSnapshot(Peer peer, int version, String docJson) {
+        CompletableFuture<WriteResult> done = new CompletableFuture<>();
         owner.execute(() -> whenLoaded(() -> {
-            try {
-                if (!peers.contains(peer)) {
-                    throw new RefusedException(Refusal.NOT_JOINED, "this connection is not in the document's room");
-                }
-                if (!peer.canWrite()) {
-                    throw new RefusedException(Refusal.READ_ONLY, "this connection may not change the document");
-                }
-                if (!authority.hasReached(version)) {
-                    throw new RefusedException(Refusal.INVALID_VERSION,
-                            "a snapshot's version must be between 0 and " + authority.head());
-                }
-            } catch (RuntimeException e) {
-                done.completeExceptionally(e);
+            if (!peers.contains(peer)) {
+                done.complete(new WriteResult.Refused(Refusal.NOT_JOINED, "this connection is not in the document's room"));
+                return;
+            }
+            if (!peer.canWrite()) {
+                done.complete(new WriteResult.Refused(Refusal.READ_ONLY, "this connection may not change the document"));
+                return;
+            }
+            if (!authority.hasReached(version)) {
+                done.complete(new WriteResult.Refused(Refusal.INVALID_VERSION,
+                        "a snapshot's version must be between 0 and " + authority.head()));
                 return;
             }
             inFlight.incrementAndGet();
@@ -855,9 +846,9 @@ public final class Room {
                 inFlight.decrementAndGet();
                 if (error != null) {
                     LOG.log(System.Logger.Level.ERROR, "room " + documentId + ": storing a snapshot failed", error);
-                    done.completeExceptionally(new RefusedException(Refusal.STORAGE_FAILURE, "the snapshot could not be stored"));
+                    done.complete(new WriteResult.Refused(Refusal.STORAGE_FAILURE, "the snapshot could not be stored"));
                 } else {
-                    done.complete(null);
+                    done.complete(new WriteResult.Committed(version));
                 }
             }));
         }, done::completeExceptionally));

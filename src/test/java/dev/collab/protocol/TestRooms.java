@@ -14,11 +14,12 @@ import java.util.concurrent.ScheduledExecutorService;
 public final class TestRooms implements AutoCloseable {
     public final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     public final MemoryStore store = new MemoryStore();
-    private Rooms rooms = build(RoomSettings.DEFAULT_MAX_DOCUMENT_BYTES);
+    private RoomSettings settings = RoomSettings.DEFAULTS.withIdleUnload(Duration.ofMinutes(5))
+            .withCompaction(500, 1L << 30);
+    private Rooms rooms = build();
 
-    private Rooms build(long maxDocumentBytes) {
-        return new Rooms(store, RoomSettings.DEFAULTS.withIdleUnload(Duration.ofMinutes(5))
-                .withCompaction(500, 1L << 30).withMaxDocumentBytes(maxDocumentBytes), timer);
+    private Rooms build() {
+        return new Rooms(store, settings, timer);
     }
 
     public Rooms rooms() {
@@ -27,8 +28,16 @@ public final class TestRooms implements AutoCloseable {
 
     /** Replaces the rooms with ones whose documents may hold at most {@code bytes} (same store). */
     public void maxDocumentBytes(long bytes) {
+        settings = settings.withMaxDocumentBytes(bytes);
         rooms.close();
-        rooms = build(bytes);
+        rooms = build();
+    }
+
+    /** Replaces the rooms with ones whose documents take at most {@code connections} (same store). */
+    public void maxConnectionsPerDocument(int connections) {
+        settings = settings.withMaxConnectionsPerDocument(connections);
+        rooms.close();
+        rooms = build();
     }
 
     public Expiry expiry() {

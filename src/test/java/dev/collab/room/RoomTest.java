@@ -91,7 +91,7 @@ class RoomTest {
     }
 
     private static Room.Joined join(Room room, Peer peer) throws Exception {
-        return get(room.join(peer, joined -> { }));
+        return assertInstanceOf(Room.Joined.class, get(room.join(peer, joined -> { })));
     }
 
     /** Returns once every task handed to the room before this call has run (the owner runs tasks in order). */
@@ -118,7 +118,7 @@ class RoomTest {
         RecordingPeer b = new RecordingPeer("b");
         List<Room.Joined> greeted = Collections.synchronizedList(new ArrayList<>());
 
-        Room.Joined ja = get(room.join(a, greeted::add));
+        Room.Joined ja = assertInstanceOf(Room.Joined.class, get(room.join(a, greeted::add)));
         assertEquals(new Room.Joined(0, 1), ja);
         assertEquals(List.of(ja), greeted, "the greeting callback ran inside the join");
         assertEquals(new Room.Joined(0, 2), join(room, b));
@@ -331,7 +331,7 @@ class RoomTest {
         byte[] second = YTestUpdates.appendAfter(8, 0, 7, 0, "y");
         CompletableFuture<Room.WriteResult> computed = room.submitComputedUpdate(state -> {
             seen.add(state);
-            return second;
+            return new Room.Computed.Update(second);
         }, "backend");
         flush(room);
         assertEquals(1, seen.size());
@@ -346,7 +346,7 @@ class RoomTest {
 
         // a refusal from the builder is a refusal with the builder's code, and stores nothing
         Room.WriteResult refused = get(room.submitComputedUpdate(state -> {
-            throw new Room.RefusedException("field-not-empty", "no");
+            return new Room.Computed.Refused("field-not-empty", "no");
         }, "backend"));
         assertInstanceOf(Room.WriteResult.Refused.class, refused);
         assertEquals(2, store.updates(DOC).size());
@@ -752,6 +752,32 @@ class RoomTest {
     }
 
     @Test
+    void aSnapshotIsStoredAtACommittedVersionAndEveryRefusalIsAResult() throws Exception {
+        Room room = rooms().acquire(DOC);
+        RecordingPeer writer = new RecordingPeer("w");
+        RecordingPeer reader = new RecordingPeer("r", true, false);
+        RecordingPeer stranger = new RecordingPeer("s");
+        join(room, writer);
+        join(room, reader);
+        get(room.submitSteps(writer, 0, steps(0, 2)));
+
+        String doc = "{\"type\":\"doc\"}";
+        assertEquals(new Room.WriteResult.Committed(2), get(room.saveSnapshot(writer, 2, doc)));
+        assertEquals(2, store.snapshot(DOC).orElseThrow().version());
+        assertEquals(Room.Refusal.INVALID_VERSION, assertInstanceOf(Room.WriteResult.Refused.class,
+                get(room.saveSnapshot(writer, 3, doc))).refusal());
+        assertEquals(Room.Refusal.READ_ONLY, assertInstanceOf(Room.WriteResult.Refused.class,
+                get(room.saveSnapshot(reader, 1, doc))).refusal());
+        assertEquals(Room.Refusal.NOT_JOINED, assertInstanceOf(Room.WriteResult.Refused.class,
+                get(room.saveSnapshot(stranger, 1, doc))).refusal());
+        controllable.failWrites(true);
+        assertEquals(Room.Refusal.STORAGE_FAILURE, assertInstanceOf(Room.WriteResult.Refused.class,
+                get(room.saveSnapshot(writer, 1, doc))).refusal());
+        controllable.failWrites(false);
+        assertEquals(2, store.snapshot(DOC).orElseThrow().version(), "no refused snapshot was stored");
+    }
+
+    @Test
     void connectionsThatAreNotMembersCannotWrite() throws Exception {
         Room room = rooms().acquire(DOC);
         RecordingPeer member = new RecordingPeer("m");
@@ -783,8 +809,8 @@ class RoomTest {
         Room room = rooms.acquire(DOC);
         join(room, new RecordingPeer("one"));
         join(room, new RecordingPeer("two"));
-        Room.RefusedException full = assertInstanceOf(Room.RefusedException.class,
-                failure(room.join(new RecordingPeer("three"), joined -> { })));
+        Room.JoinResult.Refused full = assertInstanceOf(Room.JoinResult.Refused.class,
+                get(room.join(new RecordingPeer("three"), joined -> { })));
         assertEquals("document-full", full.code());
         assertEquals(List.of("one", "two"), flush(room));
         // replacing a client's older connection is not an extra connection

@@ -214,14 +214,16 @@ final class HocuspocusSession implements ProtocolHandler {
             // reconnects and authenticates every document again, with a fresh token from its token function)
             expiring = expiry.at(expiresAt, () -> connection.close(CLOSE_RESET, "access token expired"));
             membership.join(joined -> connection.sendBinary(HocuspocusCodec.authenticated(name, scope)))
-                    .whenComplete((joined, error) -> {
+                    .whenComplete((result, error) -> {
+                        String denied = null;
                         if (error != null) {
-                            Throwable cause = Room.failureOf(error);
-                            if (cause instanceof Room.RefusedException refused) {
-                                connection.reportRefused(refused.code());
-                            }
-                            connection.sendBinary(HocuspocusCodec.permissionDenied(name,
-                                    cause instanceof Room.RefusedException ? cause.getMessage() : "server error"));
+                            denied = "server error";
+                        } else if (result instanceof Room.JoinResult.Refused refused) {
+                            connection.reportRefused(refused.code());
+                            denied = refused.message();
+                        }
+                        if (denied != null) {
+                            connection.sendBinary(HocuspocusCodec.permissionDenied(name, denied));
                             leave();
                             documents.remove(name, this);
                         }

@@ -80,10 +80,11 @@ final class JsonSession implements ProtocolHandler, Peer {
                 .field("version", joined.version())
                 .field("connections", joined.connections())
                 .end()))
-                .whenComplete((joined, error) -> {
+                .whenComplete((result, error) -> {
                     if (error != null) {
-                        Throwable cause = Room.failureOf(error);
-                        connection.close(WsCloseCodes.TRY_AGAIN_LATER, cause.getMessage());
+                        connection.close(WsCloseCodes.TRY_AGAIN_LATER, Room.failureOf(error).getMessage());
+                    } else if (result instanceof Room.JoinResult.Refused refused) {
+                        connection.close(WsCloseCodes.TRY_AGAIN_LATER, refused.message());
                     }
                 });
     }
@@ -125,30 +126,27 @@ final class JsonSession implements ProtocolHandler, Peer {
                         }
                     });
             case JsonCommand.Update update -> room.submitUpdate(this, update.update())
-                    .whenComplete((result, error) -> {
-                        if (error != null) {
-                            reportFailure(error);
-                        } else if (result instanceof Room.WriteResult.Refused refused) {
-                            connection.reportRefused(refused.code());
-                            sendError(refused.code(), refused.message());
-                        } else {
-                            sendAck(update.idJson());
-                        }
-                    });
+                    .whenComplete((result, error) -> answerWrite(result, error, update.idJson()));
             case JsonCommand.Snapshot snapshot -> room.saveSnapshot(this, snapshot.version(), snapshot.docJson())
-                    .whenComplete((ok, error) -> {
-                        if (error != null) {
-                            reportFailure(error);
-                        } else {
-                            sendAck(snapshot.idJson());
-                        }
-                    });
+                    .whenComplete((result, error) -> answerWrite(result, error, snapshot.idJson()));
             case JsonCommand.Awareness awareness -> room.setAwareness(this, ownAwarenessId,
                     JsonAwareness::nextClock, awareness.stateJson(), clientId);
             case JsonCommand.Message message -> room.sendMessage(
                     new RoomEvent.Message(message.messageType(), message.payloadJson(), null, clientId, this),
                     message.toClientId());
             case JsonCommand.Ping ping -> connection.sendText("{\"type\":\"pong\"}");
+        }
+    }
+
+    /** An update's or a snapshot's result: an ack once committed, else the refusal or failure as an error. */
+    private void answerWrite(Room.WriteResult result, Throwable error, String idJson) {
+        if (error != null) {
+            reportFailure(error);
+        } else if (result instanceof Room.WriteResult.Refused refused) {
+            connection.reportRefused(refused.code());
+            sendError(refused.code(), refused.message());
+        } else {
+            sendAck(idJson);
         }
     }
 
@@ -162,10 +160,7 @@ final class JsonSession implements ProtocolHandler, Peer {
 
     private void reportFailure(Throwable error) {
         Throwable cause = Room.failureOf(error);
-        if (cause instanceof Room.RefusedException refused) {
-            connection.reportRefused(refused.code());
-            sendError(refused.code(), refused.getMessage());
-        } else if (cause instanceof Lib0Reader.MalformedException malformed) {
+        if (cause instanceof Lib0Reader.MalformedException malformed) {
             connection.reportRefused("invalid-message");
             sendError("invalid-update", "the update is not a valid Yjs update: " + malformed.getMessage());
         } else {

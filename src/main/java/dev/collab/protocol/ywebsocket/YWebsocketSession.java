@@ -66,13 +66,12 @@ final class YWebsocketSession implements ProtocolHandler, Peer {
                 documentId, clientId(), connection.remoteAddress(), canWrite, userId);
         // the token's exp holds for the whole connection; 4205 is outside 4400-4499, so the provider reconnects
         expiring = expiry.at(expiresAt, () -> connection.close(CLOSE_RESET, "access token expired"));
-        membership.join(joined -> { }).whenComplete((joined, error) -> {
+        membership.join(joined -> { }).whenComplete((result, error) -> {
             if (error != null) {
-                Throwable cause = Room.failureOf(error);
-                if (cause instanceof Room.RefusedException refused) {
-                    connection.reportRefused(refused.code());
-                }
-                connection.close(WsCloseCodes.TRY_AGAIN_LATER, cause.getMessage());
+                connection.close(WsCloseCodes.TRY_AGAIN_LATER, Room.failureOf(error).getMessage());
+            } else if (result instanceof Room.JoinResult.Refused refused) {
+                connection.reportRefused(refused.code());
+                connection.close(WsCloseCodes.TRY_AGAIN_LATER, refused.message());
             }
         });
         Room room = membership.room();

@@ -232,6 +232,21 @@ class HocuspocusSessionTest {
     }
 
     @Test
+    void aFullDocumentGetsPermissionDeniedAndTheSocketStays() throws Exception {
+        env.maxConnectionsPerDocument(1);
+        join();
+        EmbeddedConnection b = connect();
+        b.binary(auth(DOC, "token"));
+        Frame denied = next(b, HocuspocusCodec.AUTH);
+        assertEquals(HocuspocusCodec.AUTH_PERMISSION_DENIED, denied.sub());
+        assertEquals("the document already has 1 connections", denied.string());
+        assertEquals(1, b.refused("document-full"));
+        assertTrue(b.isOpen(), "only that document is refused");
+        settle();
+        assertEquals(1, env.rooms().acquire(DOC).clientIds().get(5, TimeUnit.SECONDS).size());
+    }
+
+    @Test
     void malformedAndUnknownFramesCloseWith1007() {
         EmbeddedConnection garbage = join();
         garbage.binary(new byte[] {(byte) 0xff, (byte) 0xff});

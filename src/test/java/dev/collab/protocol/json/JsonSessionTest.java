@@ -7,6 +7,7 @@ import dev.collab.protocol.TestRooms;
 import dev.collab.room.Room;
 import dev.collab.store.MemoryStore;
 import dev.collab.testing.YTestUpdates;
+import io.helidon.websocket.WsCloseCodes;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
@@ -160,6 +161,38 @@ class JsonSessionTest {
         assertEquals("read-only", json(viewer.nextText()).getString("code"));
         assertEquals(2, viewer.refused("read-only"));
         assertTrue(viewer.isOpen(), "a refused write does not close the connection");
+    }
+
+    @Test
+    void aSnapshotAtACommittedVersionIsAcknowledgedAndOnePastTheHeadIsRefused() {
+        EmbeddedConnection a = join("a");
+        a.text("{\"type\":\"steps\",\"version\":0,\"steps\":[%s]}", STEP);
+        next(a, "steps");
+        a.text("{\"type\":\"snapshot\",\"version\":1,\"doc\":{\"type\":\"doc\"},\"id\":5}");
+        JsonObject ack = next(a, "ack");
+        assertEquals(5, ack.getInt("id"));
+        assertEquals(1, store.head(DOC).stepVersion());
+        a.text("{\"type\":\"snapshot\",\"version\":2,\"doc\":{\"type\":\"doc\"},\"id\":6}");
+        JsonObject error = next(a, "error");
+        assertEquals("invalid-version", error.getString("code"));
+        assertEquals(1, a.refused("invalid-version"));
+
+        EmbeddedConnection viewer = connect("v", readOnly());
+        assertEquals("connected", json(viewer.nextText()).getString("type"));
+        viewer.text("{\"type\":\"snapshot\",\"version\":1,\"doc\":{\"type\":\"doc\"}}");
+        assertEquals("read-only", next(viewer, "error").getString("code"));
+        assertEquals(1, viewer.refused("read-only"));
+        assertTrue(a.isOpen() && viewer.isOpen(), "a refused snapshot does not close the connection");
+    }
+
+    @Test
+    void aFullDocumentClosesTheNewConnectionToTryAgainLater() throws Exception {
+        env.maxConnectionsPerDocument(1);
+        join("a");
+        EmbeddedConnection b = connect("b", AccessPolicy.open());
+        b.assertClosedWith(WsCloseCodes.TRY_AGAIN_LATER);
+        assertEquals("the document already has 1 connections", b.closeReason());
+        assertEquals(List.of("a"), members());
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.collab.protocol.yjs.AwarenessEntry;
 import dev.collab.protocol.json.JsonProtocol;
 import dev.collab.store.MemoryStore;
 import dev.collab.testing.YTestUpdates;
+import io.helidon.websocket.WsCloseCodes;
 import dev.collab.yjs.YUpdates;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -76,6 +77,16 @@ class YWebsocketSessionTest {
         c.binary(YWebsocketCodec.syncStep1(new byte[] {0}));
         YWebsocketCodec.SyncStep2 step2 = assertInstanceOf(YWebsocketCodec.SyncStep2.class, read(c));
         assertArrayEquals(YUpdates.stateVector(update), YUpdates.stateVector(step2.update()));
+    }
+
+    @Test
+    void aFullDocumentClosesTheNewConnectionAndCountsTheRefusal() throws Exception {
+        env.maxConnectionsPerDocument(1);
+        join();
+        EmbeddedConnection refused = connect(AccessPolicy.open());
+        refused.assertClosedWith(WsCloseCodes.TRY_AGAIN_LATER);
+        assertEquals(1, refused.refused("document-full"));
+        assertEquals(1, env.rooms().acquire(DOC).clientIds().get(5, TimeUnit.SECONDS).size());
     }
 
     @Test
