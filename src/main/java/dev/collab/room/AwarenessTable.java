@@ -50,6 +50,7 @@ final class AwarenessTable {
             entries.put(awarenessId, next);
             peers.put(awarenessId, peer);
         }
+        nodes.remove(awarenessId);      // held here now, like an applied Yjs state: a gone node no longer removes it
         return next;
     }
 

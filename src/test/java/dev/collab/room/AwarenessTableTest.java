@@ -186,6 +186,16 @@ class AwarenessTableTest {
     }
 
     @Test
+    void aStateHeardFromANodeThenSetByALocalJsonPeerStaysWhenThatNodeGoes() {
+        // a JSON client that moved from node-b to this node keeps its id (the adapter derives it from the clientID)
+        table.applyRemote("node-b", List.of(new AwarenessEntry(9, 3, "{}", "c1")));
+        AwarenessEntry here = table.set(alice, 9, clock -> clock + 1, "{\"here\":1}", "c1");
+        assertEquals(List.of(), table.nodeGone("node-b"));
+        assertEquals(List.of(here), table.snapshot());
+        assertEquals(List.of(new AwarenessEntry(9, 5, "null", "c1")), table.removePeer(alice));
+    }
+
+    @Test
     void clearLocalDropsEveryStateWithoutRemovals() {
         table.applyLocal(alice, List.of(state(1, 0, "{}")));
         table.applyRemote("node-b", List.of(state(2, 0, "{}")));
