@@ -15,11 +15,17 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.LongConsumer;
 
 /**
- * One writer thread that drains every queued write into one transaction (group commit), so concurrent documents
+ * One writer thread that drains the queued writes into one transaction (group commit), so concurrent documents
  * share a commit instead of paying one each. Each write runs under its own savepoint: one failing write (say, a
  * taken step version) does not sink the others in its batch (a batch of one needs none: its failure rolls the
  * transaction back). Statements stay prepared, since compiling SQL cost more than running it. Futures complete
  * after the commit, in batch order, on the writer thread.
+ *
+ * <p>A write says how many bytes it writes (its weight). A batch takes every small write queued but large ones only
+ * up to {@link #BATCH_BYTES} (at least one): a small edit's commit, and its relay, waits for at most about that much
+ * of other documents' writing instead of every large row queued before it (a 50 MiB paste queued 4 MiB of rows at a
+ * time, a commit of 70-100 ms on a loaded machine). Writes of one key (document) keep their order: once one of a key
+ * is left for a later batch, so are the key's writes after it.
  *
  * <p>When the connection breaks (a database restart) the batch fails, the connection is dropped and the next batch
  * asks the {@link ConnectionSource} for a new one: nothing is retried behind the caller's back.
@@ -80,7 +86,12 @@ public final class GroupCommitWriter implements AutoCloseable {
         }
     }
 
-    private record Write<T>(String orderKey, Work<T> work, CompletableFuture<T> done) {
+    /** Bytes of large writes one batch takes at most (beside the small ones; a larger write goes alone). */
+    public static final long BATCH_BYTES = 1L << 20;
+    /** A write of at most this many bytes is small: it rides in the next batch whatever the large ones weigh. */
+    public static final long SMALL_BYTES = 64L << 10;
+
+    private record Write<T>(String orderKey, long weight, Work<T> work, CompletableFuture<T> done) {
         void complete(Object result) {
             @SuppressWarnings("unchecked") T value = (T) result;
             done.complete(value);
@@ -88,7 +99,9 @@ public final class GroupCommitWriter implements AutoCloseable {
     }
 
     /** Queued by {@link #close()} after every accepted write. */
-    private static final Write<Void> STOP = new Write<>(null, s -> null, new CompletableFuture<>());
+    private static final Write<Void> STOP = new Write<>(null, 0, s -> null, new CompletableFuture<>());
+    /** The lane of writes submitted without a key (they keep their order among themselves). */
+    private static final Object NO_KEY = new Object();
     private static final java.util.Comparator<Write<?>> BY_ORDER_KEY =
             java.util.Comparator.comparing(Write::orderKey, java.util.Comparator.nullsFirst(String::compareTo));
 
@@ -124,13 +137,21 @@ public final class GroupCommitWriter implements AutoCloseable {
      * key keep their order), so writers of a shared database take row locks in one order and cannot deadlock.
      */
     public <T> CompletableFuture<T> submit(String orderKey, Work<T> work) {
+        return submit(orderKey, 0, work);
+    }
+
+    /**
+     * Like {@link #submit(String, Work)} for a write of about {@code weight} bytes: a large write may be left for a
+     * later batch, behind smaller writes of other keys submitted after it (see the class comment).
+     */
+    public <T> CompletableFuture<T> submit(String orderKey, long weight, Work<T> work) {
         CompletableFuture<T> done = new CompletableFuture<>();
         synchronized (lifecycle) {      // a write is either queued ahead of STOP or refused, never stranded
             if (closed) {
                 done.completeExceptionally(new StoreException("store is closed", null));
                 return done;
             }
-            writes.add(new Write<>(orderKey, work, done));
+            writes.add(new Write<>(orderKey, weight, work, done));
         }
         return done;
     }
@@ -140,13 +161,17 @@ public final class GroupCommitWriter implements AutoCloseable {
     }
 
     private void writeLoop() {
+        java.util.ArrayDeque<Write<?>> queued = new java.util.ArrayDeque<>();     // taken from the queue, not yet run
         List<Write<?>> batch = new ArrayList<>(maxBatch);
         boolean stopping = false;
-        while (!stopping) {
+        while (!stopping || !queued.isEmpty()) {
             try {
-                batch.add(writes.take());
-                writes.drainTo(batch, maxBatch - 1);
-                stopping = batch.remove(STOP);      // STOP is queued last: commit what came before it, then end
+                if (queued.isEmpty()) {
+                    queued.add(writes.take());
+                }
+                writes.drainTo(queued);
+                stopping |= queued.remove(STOP);    // STOP is queued last: commit what came before it, then end
+                nextBatch(queued, batch);
                 if (!batch.isEmpty()) {
                     if (batch.size() > 1 && batch.get(0).orderKey() != null) {
                         batch.sort(BY_ORDER_KEY);
@@ -164,6 +189,33 @@ public final class GroupCommitWriter implements AutoCloseable {
             } finally {
                 batch.clear();
             }
+        }
+    }
+
+    /**
+     * Moves the next batch out of {@code queued}, in order: every small write, large ones while the batch holds less
+     * than {@link #BATCH_BYTES} (the first one whatever it weighs); a write left behind holds back its key's later
+     * writes.
+     */
+    private void nextBatch(java.util.ArrayDeque<Write<?>> queued, List<Write<?>> batch) {
+        long bytes = 0;
+        java.util.Set<Object> heldBack = null;
+        for (var it = queued.iterator(); it.hasNext() && batch.size() < maxBatch; ) {
+            Write<?> w = it.next();
+            Object key = w.orderKey() == null ? NO_KEY : w.orderKey();
+            if (heldBack != null && heldBack.contains(key)) {
+                continue;
+            }
+            if (w.weight() > SMALL_BYTES && bytes > 0 && bytes + w.weight() > BATCH_BYTES) {
+                if (heldBack == null) {
+                    heldBack = new java.util.HashSet<>();
+                }
+                heldBack.add(key);
+                continue;
+            }
+            bytes += w.weight();
+            batch.add(w);
+            it.remove();
         }
     }
 

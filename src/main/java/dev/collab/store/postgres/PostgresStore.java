@@ -260,7 +260,7 @@ public final class PostgresStore implements Store {
 
     @Override
     public CompletableFuture<Long> appendUpdate(String documentId, byte[] update) {
-        return writer.submit(documentId, s -> {
+        return writer.submit(documentId, update.length, s -> {
             // creates the document or takes its next number, under the row lock held until commit
             // no row back: the document holds steps (the savepoint drops the counter's increment)
             PreparedStatement ps = s.prepare("WITH next AS (INSERT INTO documents(id, created_at, updated_at,"

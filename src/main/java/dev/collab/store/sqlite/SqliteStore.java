@@ -304,7 +304,8 @@ public final class SqliteStore implements Store {
     @Override
     public CompletableFuture<Void> appendSteps(String documentId, int firstVersion, List<String> stepsJson,
                                                String clientId) {
-        return writer.submit(s -> {
+        long weight = stepsJson.stream().mapToLong(String::length).sum();
+        return writer.submit(documentId, weight, s -> {
             ensureDocument(s, documentId, DocumentKind.STEPS);
             PreparedStatement ps = s.prepare("INSERT INTO pm_steps(document_id, version, step,"
                     + " client_id, created_at) VALUES (?, ?, ?, ?, ?)");
@@ -330,7 +331,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public CompletableFuture<Long> appendUpdate(String documentId, byte[] update) {
-        return writer.submit(s -> {
+        return writer.submit(documentId, update.length, s -> {
             ensureDocument(s, documentId, DocumentKind.YJS);
             PreparedStatement ps = s.prepare("INSERT INTO yjs_updates(document_id, seq, data, created_at)"
                     + " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ? FROM yjs_updates WHERE document_id = ? RETURNING seq");
@@ -347,7 +348,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public CompletableFuture<Void> compact(String documentId, long upToSeq, byte[] merged) {
-        return writer.submit(s -> {
+        return writer.submit(documentId, merged.length, s -> {
             PreparedStatement del = s.prepare("DELETE FROM yjs_updates WHERE document_id = ? AND seq <= ?");
             del.setString(1, documentId);
             del.setLong(2, upToSeq);
@@ -366,7 +367,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public CompletableFuture<Void> saveSnapshot(String documentId, int version, String docJson) {
-        return writer.submit(s -> {
+        return writer.submit(documentId, docJson.length(), s -> {
             SqlStatements.saveSnapshot(s, documentId, version, docJson);
             return null;
         });
@@ -374,7 +375,7 @@ public final class SqliteStore implements Store {
 
     @Override
     public CompletableFuture<Boolean> delete(String documentId) {
-        return writer.submit(s -> SqlStatements.delete(s, documentId));
+        return writer.submit(documentId, s -> SqlStatements.delete(s, documentId));
     }
 
     /**
