@@ -230,6 +230,62 @@ public abstract class StoreContractTest {
         assertEquals(26L, await(store.appendUpdate("d", new byte[] {1})));
     }
 
+    /**
+     * A compacted state of several MiB (a store may keep it in pieces) reads back whole as one row at the seq it
+     * covers, before the rows after it; it counts as one row in the head and the metadata; appends go on after a
+     * compaction that covered every row; it survives a reopen and goes with the document.
+     */
+    @Test
+    void aLargeCompactedStateReadsBackWholeBeforeTheRowsAfterIt() throws Exception {
+        Store store = open();
+        java.util.Random random = new java.util.Random(12);
+        List<byte[]> rows = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            byte[] row = new byte[(1 << 20) + 4099 * i];
+            random.nextBytes(row);
+            rows.add(row);
+            await(store.appendUpdate("big", row));
+        }
+        await(store.compact("big", 3, joined(rows)));
+        byte[] state = expectedCompaction(rows, joined(rows));
+        assertEquals(4L, await(store.appendUpdate("big", new byte[] {7})), "numbering goes on after the state");
+
+        List<StoredUpdate> all = store.updates("big");
+        assertEquals(List.of(3L, 4L), seqs(all));
+        assertArrayEquals(state, all.get(0).data());
+        assertArrayEquals(new byte[] {7}, all.get(1).data());
+        assertEquals(List.of(3L), seqs(store.updatesAfter("big", 0, 1)), "the state is one row of the limit");
+        assertEquals(List.of(4L), seqs(store.updatesAfter("big", 3, 10)));
+        assertEquals(new DocumentHead(0, 4, 2, state.length + 1, DocumentKind.YJS), store.head("big"));
+        Store.DocumentInfo info = store.document("big").orElseThrow();
+        assertEquals(2, info.updateCount());
+        assertEquals(state.length + 1, info.bytes());
+
+        // a compaction over the state replaces it
+        List<byte[]> second = List.of(state, new byte[] {7});
+        await(store.compact("big", 4, joined(second)));
+        byte[] replaced = expectedCompaction(second, joined(second));
+        store.close();
+        Store reopened = open();
+        List<StoredUpdate> after = reopened.updates("big");
+        assertEquals(List.of(4L), seqs(after));
+        assertArrayEquals(replaced, after.get(0).data());
+        assertEquals(new DocumentHead(0, 4, 1, replaced.length, DocumentKind.YJS), reopened.head("big"));
+        assertEquals(5L, await(reopened.appendUpdate("big", new byte[] {8})));
+
+        assertTrue(await(reopened.delete("big")));
+        assertEquals(List.of(), reopened.updates("big"));
+        assertEquals(DocumentHead.EMPTY, reopened.head("big"));
+        assertEquals(1L, await(reopened.appendUpdate("big", new byte[] {1})), "a new document of that id");
+        assertEquals(List.of(1L), seqs(reopened.updates("big")));
+    }
+
+    protected static byte[] joined(List<byte[]> parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        parts.forEach(out::writeBytes);
+        return out.toByteArray();
+    }
+
     @Test
     void concurrentAppendersGetDenseSequenceNumbersInCommitOrder() throws Exception {
         Store first = open();

@@ -44,7 +44,9 @@ public final class SqliteImport {
             long steps = 0;
             List<String> skipped = new ArrayList<>();
             try (PreparedStatement docs = from.prepareStatement("SELECT d.id, d.created_at, d.updated_at, d.kind,"
-                    + " (SELECT MAX(seq) FROM yjs_updates u WHERE u.document_id = d.id) FROM documents d ORDER BY d.id");
+                    + " MAX(COALESCE((SELECT MAX(seq) FROM yjs_updates u WHERE u.document_id = d.id), 0),"
+                    + " COALESCE((SELECT upto_seq FROM yjs_states s WHERE s.document_id = d.id), 0))"
+                    + " FROM documents d ORDER BY d.id");
                  ResultSet rs = docs.executeQuery()) {
                 while (rs.next()) {
                     String id = rs.getString(1);
@@ -78,17 +80,62 @@ public final class SqliteImport {
         }
     }
 
+    /**
+     * The document's compacted state (stored in parts, see the SQLite V4 migration) as one row at the seq it covers
+     * up to, then the update rows after it (rows it covers may still be there, waiting to be deleted).
+     */
     private static long copyUpdates(Connection from, Connection to, String id) throws SQLException {
+        long after = 0;
+        long copied = 0;
+        try (PreparedStatement state = from.prepareStatement(
+                "SELECT generation, upto_seq, created_at FROM yjs_states WHERE document_id = ?")) {
+            state.setString(1, id);
+            try (ResultSet rs = state.executeQuery()) {
+                if (rs.next()) {
+                    after = rs.getLong(2);
+                    insertUpdate(to, id, after, stateBytes(from, id, rs.getLong(1)), rs.getLong(3));
+                    copied = 1;
+                }
+            }
+        }
         try (PreparedStatement read = from.prepareStatement(
-                "SELECT seq, data, created_at FROM yjs_updates WHERE document_id = ? ORDER BY seq");
+                "SELECT seq, data, created_at FROM yjs_updates WHERE document_id = ? AND seq > ? ORDER BY seq");
              PreparedStatement write = to.prepareStatement(
                      "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)")) {
             read.setString(1, id);
-            return copyRows(read, write, id, (rs, w) -> {
+            read.setLong(2, after);
+            return copied + copyRows(read, write, id, (rs, w) -> {
                 w.setLong(2, rs.getLong(1));
                 w.setBytes(3, rs.getBytes(2));
                 w.setLong(4, rs.getLong(3));
             });
+        }
+    }
+
+    private static byte[] stateBytes(Connection from, String id, long generation) throws SQLException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try (PreparedStatement parts = from.prepareStatement(
+                "SELECT data FROM yjs_state_parts WHERE document_id = ? AND generation = ? ORDER BY part")) {
+            parts.setString(1, id);
+            parts.setLong(2, generation);
+            try (ResultSet rs = parts.executeQuery()) {
+                while (rs.next()) {
+                    out.writeBytes(rs.getBytes(1));
+                }
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static void insertUpdate(Connection to, String id, long seq, byte[] data, long createdAt)
+            throws SQLException {
+        try (PreparedStatement ps = to.prepareStatement(
+                "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)")) {
+            ps.setString(1, id);
+            ps.setLong(2, seq);
+            ps.setBytes(3, data);
+            ps.setLong(4, createdAt);
+            ps.executeUpdate();
         }
     }
 

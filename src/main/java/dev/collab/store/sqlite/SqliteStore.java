@@ -32,9 +32,20 @@ import java.util.function.LongConsumer;
  * SQLite store in WAL mode. All writes go through one {@link GroupCommitWriter}; the writer is the only writer of
  * the file, so a document's next sequence number is its highest stored one plus one, read inside the writing
  * transaction. Reads use a small pool of separate connections; under WAL they never block the writer.
+ *
+ * <p>SQLite has one writer per file, so one large transaction holds back every other document's commit (and the
+ * relay of its edits). Compaction therefore stores a merged state in parts of {@link #PART_BYTES}, each in its own
+ * transaction, and makes it current in a small one ({@code yjs_states}, see the V4 migration); what it replaced (the
+ * covered update rows, the previous parts) is deleted afterwards in pieces of about that size. Readers take the
+ * current state and the rows after it in one read transaction, so they never see a half-staged state; a crash while
+ * staging leaves the previous state current and the staged parts as garbage, deleted when the store opens again.
  */
 public final class SqliteStore implements Store {
     private static final int MAX_BATCH = 512;
+    /** A stored state's part, and about what one garbage-deleting transaction removes: the writer's batch budget. */
+    static final int PART_BYTES = (int) GroupCommitWriter.BATCH_BYTES;
+    /** Covered update rows deleted per transaction at most (besides {@link #PART_BYTES}). */
+    private static final int DELETE_ROWS = 4096;
 
     /** How much SQLite syncs to disk: NORMAL survives a process crash, FULL also survives power loss. */
     public enum Synchronous { OFF, NORMAL, FULL, EXTRA }
@@ -89,6 +100,37 @@ public final class SqliteStore implements Store {
                 commitNanos);
         this.checkpoints = connect();
         this.checkpointer = Thread.ofPlatform().name("sqlite-checkpoint").daemon().start(this::checkpointLoop);
+        collectGarbageLeftBefore();
+    }
+
+    /**
+     * What an earlier process left: parts of states never made current (it stopped while staging) and rows a state
+     * covers (it stopped before deleting them, or the database predates parts). Deleted in pieces by the writer.
+     */
+    private void collectGarbageLeftBefore() throws SQLException {
+        List<String> staleParts = new ArrayList<>();
+        List<Long> staleGenerations = new ArrayList<>();
+        List<String> covered = new ArrayList<>();
+        try (Connection c = connect(); Statement st = c.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT DISTINCT p.document_id, p.generation FROM yjs_state_parts p"
+                    + " WHERE NOT EXISTS (SELECT 1 FROM yjs_states s WHERE s.document_id = p.document_id"
+                    + " AND s.generation = p.generation)")) {
+                while (rs.next()) {
+                    staleParts.add(rs.getString(1));
+                    staleGenerations.add(rs.getLong(2));
+                }
+            }
+            try (ResultSet rs = st.executeQuery("SELECT s.document_id FROM yjs_states s WHERE EXISTS (SELECT 1"
+                    + " FROM yjs_updates u WHERE u.document_id = s.document_id AND u.seq <= s.upto_seq)")) {
+                while (rs.next()) {
+                    covered.add(rs.getString(1));
+                }
+            }
+        }
+        for (int i = 0; i < staleParts.size(); i++) {
+            deleteParts(staleParts.get(i), staleGenerations.get(i));
+        }
+        covered.forEach(this::deleteCoveredRows);
     }
 
     /**
@@ -184,20 +226,93 @@ public final class SqliteStore implements Store {
         }
     }
 
+    /** A read of several statements in one read transaction: one snapshot, whatever the writer commits meanwhile. */
+    private <T> T readConsistent(Read<T> read) {
+        return read(c -> {
+            c.setAutoCommit(false);
+            try {
+                return read.run(c);
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        });
+    }
+
     @Override
     public DocumentHead head(String documentId) {
-        return read(c -> head(c, documentId));
+        return readConsistent(c -> head(c, documentId));
     }
 
     @Override
     public Map<String, DocumentHead> heads(Collection<String> documentIds) {
-        return read(c -> {
+        return readConsistent(c -> {
             Map<String, DocumentHead> out = new LinkedHashMap<>();
             for (String id : documentIds) {
                 out.put(id, head(c, id));
             }
             return out;
         });
+    }
+
+    /** A document's current compacted state: the generation of its parts, the last seq it covers, its length. */
+    private record State(long generation, long uptoSeq, long bytes) {
+    }
+
+    private static State state(Connection c, String documentId) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT generation, upto_seq, bytes FROM yjs_states WHERE document_id = ?")) {
+            ps.setString(1, documentId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new State(rs.getLong(1), rs.getLong(2), rs.getLong(3)) : null;
+            }
+        }
+    }
+
+    /** The state's bytes: its parts in order (fails when they do not add up, which the swap rules out). */
+    private static byte[] assemble(Connection c, String documentId, State state) throws SQLException {
+        byte[] out = new byte[Math.toIntExact(state.bytes())];
+        int at = 0;
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT data FROM yjs_state_parts WHERE document_id = ? AND generation = ? ORDER BY part")) {
+            ps.setString(1, documentId);
+            ps.setLong(2, state.generation());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byte[] part = rs.getBytes(1);
+                    if (at + part.length > out.length) {
+                        break;
+                    }
+                    System.arraycopy(part, 0, out, at, part.length);
+                    at += part.length;
+                }
+            }
+        }
+        if (at != out.length) {
+            throw new SQLException("the stored state of " + documentId + " (generation " + state.generation()
+                    + ") does not add up to its " + state.bytes() + " bytes");
+        }
+        return out;
+    }
+
+    /**
+     * Rows after {@code afterSeq}, at most {@code limit}: the current state first (as one row at the seq it covers
+     * up to) when it is after {@code afterSeq}, then the update rows it does not cover. The caller holds one read
+     * transaction.
+     */
+    private static List<StoredUpdate> updates(Connection c, String documentId, long afterSeq, int limit)
+            throws SQLException {
+        State state = state(c, documentId);
+        List<StoredUpdate> out = new ArrayList<>();
+        long from = afterSeq;
+        if (state != null) {
+            if (state.uptoSeq() > afterSeq && limit > 0) {
+                out.add(new StoredUpdate(state.uptoSeq(), assemble(c, documentId, state)));
+            }
+            from = Math.max(afterSeq, state.uptoSeq());
+        }
+        out.addAll(SqlStatements.updates(c, documentId, from, Long.MAX_VALUE, limit - out.size()));
+        return out;
     }
 
     private static DocumentHead head(Connection c, String documentId) throws SQLException {
@@ -219,12 +334,19 @@ public final class SqliteStore implements Store {
                 }
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0), COUNT(*),"
-                + " COALESCE(SUM(LENGTH(data)), 0) FROM yjs_updates WHERE document_id = ?")) {
-            ps.setString(1, documentId);
+        State state = state(c, documentId);
+        long after = state == null ? 0 : state.uptoSeq();
+        try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), ?), COUNT(*),"
+                + " COALESCE(SUM(LENGTH(data)), 0) FROM yjs_updates WHERE document_id = ? AND seq > ?")) {
+            ps.setLong(1, after);
+            ps.setString(2, documentId);
+            ps.setLong(3, after);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                return new DocumentHead(version, rs.getLong(1), rs.getInt(2), rs.getLong(3), kind);
+                int stateRows = state == null ? 0 : 1;
+                long stateBytes = state == null ? 0 : state.bytes();
+                return new DocumentHead(version, rs.getLong(1), rs.getInt(2) + stateRows, rs.getLong(3) + stateBytes,
+                        kind);
             }
         }
     }
@@ -241,14 +363,23 @@ public final class SqliteStore implements Store {
 
     @Override
     public List<StoredUpdate> updatesAfter(String documentId, long afterSeq, int limit) {
-        return read(c -> SqlStatements.updates(c, documentId, afterSeq, Long.MAX_VALUE, limit));
+        return readConsistent(c -> updates(c, documentId, afterSeq, limit));
     }
 
-    /** Metadata columns for {@link #documentInfo}: one row per document, counts from correlated subqueries. */
+    /** The update rows the document's state (if any) does not cover, for {@link #DOCUMENT_INFO}. */
+    private static final String LIVE_UPDATES = " FROM yjs_updates u WHERE u.document_id = d.id AND u.seq >"
+            + " COALESCE((SELECT upto_seq FROM yjs_states s WHERE s.document_id = d.id), 0)";
+
+    /**
+     * Metadata columns for {@link #documentInfo}: one row per document, counts from correlated subqueries (one
+     * statement, one snapshot); the compacted state counts as one update row.
+     */
     private static final String DOCUMENT_INFO = "SELECT d.id, d.created_at, d.updated_at,"
             + " (SELECT COALESCE(MAX(version) + 1, 0) FROM pm_steps WHERE document_id = d.id),"
-            + " (SELECT COUNT(*) FROM yjs_updates WHERE document_id = d.id),"
-            + " (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM yjs_updates WHERE document_id = d.id)"
+            + " (SELECT COUNT(*)" + LIVE_UPDATES + ")"
+            + " + (SELECT COUNT(*) FROM yjs_states s WHERE s.document_id = d.id),"
+            + " (SELECT COALESCE(SUM(LENGTH(u.data)), 0)" + LIVE_UPDATES + ")"
+            + " + COALESCE((SELECT bytes FROM yjs_states s WHERE s.document_id = d.id), 0)"
             + " + (SELECT COALESCE(SUM(LENGTH(CAST(step AS BLOB))), 0) FROM pm_steps WHERE document_id = d.id),"
             + " d.kind FROM documents d";
 
@@ -333,12 +464,15 @@ public final class SqliteStore implements Store {
     public CompletableFuture<Long> appendUpdate(String documentId, byte[] update) {
         return writer.submit(documentId, update.length, s -> {
             ensureDocument(s, documentId, DocumentKind.YJS);
+            // after the highest row, or the state's seq when it covers every row (they may be deleted already)
             PreparedStatement ps = s.prepare("INSERT INTO yjs_updates(document_id, seq, data, created_at)"
-                    + " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ? FROM yjs_updates WHERE document_id = ? RETURNING seq");
+                    + " SELECT ?, MAX(COALESCE(MAX(seq), 0), COALESCE((SELECT upto_seq FROM yjs_states"
+                    + " WHERE document_id = ?), 0)) + 1, ?, ? FROM yjs_updates WHERE document_id = ? RETURNING seq");
             ps.setString(1, documentId);
-            ps.setBytes(2, update);
-            ps.setLong(3, System.currentTimeMillis());
-            ps.setString(4, documentId);
+            ps.setString(2, documentId);
+            ps.setBytes(3, update);
+            ps.setLong(4, System.currentTimeMillis());
+            ps.setString(5, documentId);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
@@ -346,22 +480,173 @@ public final class SqliteStore implements Store {
         });
     }
 
+    /**
+     * Stages {@code merged} as parts of {@link #PART_BYTES}, one transaction each (the next is queued when the
+     * previous committed, so other writes get in between), then makes it the current state in a small transaction:
+     * from then on readers see it and the rows after {@code upToSeq}. Completes after that swap; the covered rows
+     * and the previous state's parts are deleted afterwards, in pieces. A swap finds the staged parts whole or fails
+     * (a document deleted meanwhile took them); a state already stored past {@code upToSeq} stays.
+     *
+     * <p>Each of these writes starts with a write statement: SQLite does not wait for its lock (busy timeout) when a
+     * transaction that has read asks to write, it fails at once.
+     */
     @Override
     public CompletableFuture<Void> compact(String documentId, long upToSeq, byte[] merged) {
-        return writer.submit(documentId, merged.length, s -> {
-            PreparedStatement del = s.prepare("DELETE FROM yjs_updates WHERE document_id = ? AND seq <= ?");
-            del.setString(1, documentId);
-            del.setLong(2, upToSeq);
-            del.executeUpdate();
-            // the merged log takes the last seq it covers
-            PreparedStatement ps = s.prepare(
-                    "INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES (?, ?, ?, ?)");
-            ps.setString(1, documentId);
-            ps.setLong(2, upToSeq);
-            ps.setBytes(3, merged);
-            ps.setLong(4, System.currentTimeMillis());
-            ps.executeUpdate();
+        int parts = Math.max(1, (merged.length + PART_BYTES - 1) / PART_BYTES);
+        long[] generation = {-1};   // set by the first part's transaction, read by the later ones (writer thread)
+        CompletableFuture<Void> staged = writer.submit(documentId, partLength(merged, 0), s -> {
+            // a generation above every one of the document's parts: current, replaced or left by a crash
+            PreparedStatement first = s.prepare("INSERT INTO yjs_state_parts(document_id, generation, part, data)"
+                    + " SELECT ?, COALESCE(MAX(generation), 0) + 1, 0, ? FROM yjs_state_parts WHERE document_id = ?"
+                    + " RETURNING generation");
+            first.setString(1, documentId);
+            first.setBytes(2, part(merged, 0));
+            first.setString(3, documentId);
+            try (ResultSet rs = first.executeQuery()) {
+                rs.next();
+                generation[0] = rs.getLong(1);
+            }
             return null;
+        });
+        for (int i = 1; i < parts; i++) {
+            int part = i;
+            staged = staged.thenCompose(v -> writer.submit(documentId, partLength(merged, part), s -> {
+                PreparedStatement ps = s.prepare(
+                        "INSERT INTO yjs_state_parts(document_id, generation, part, data) VALUES (?, ?, ?, ?)");
+                ps.setString(1, documentId);
+                ps.setLong(2, generation[0]);
+                ps.setInt(3, part);
+                ps.setBytes(4, part(merged, part));
+                ps.executeUpdate();
+                return null;
+            }));
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        staged.thenCompose(v -> writer.submit(documentId, 0,
+                        s -> swap(s, documentId, generation[0], parts, merged.length, upToSeq)))
+                .whenComplete((swapped, error) -> {
+                    if (error != null) {
+                        if (generation[0] >= 0) {
+                            deleteParts(documentId, generation[0]);
+                        }
+                        done.completeExceptionally(error instanceof java.util.concurrent.CompletionException c
+                                && c.getCause() != null ? c.getCause() : error);
+                        return;
+                    }
+                    done.complete(null);
+                    if (swapped) {
+                        deleteReplacedParts(documentId);
+                        deleteCoveredRows(documentId);
+                    } else {
+                        deleteParts(documentId, generation[0]);
+                    }
+                });
+        return done;
+    }
+
+    private static int partLength(byte[] merged, int part) {
+        return Math.min(PART_BYTES, merged.length - part * PART_BYTES);
+    }
+
+    private static byte[] part(byte[] merged, int part) {
+        int from = part * PART_BYTES;
+        return java.util.Arrays.copyOfRange(merged, from, from + partLength(merged, part));
+    }
+
+    /**
+     * Makes a staged generation the document's state when its parts are all there and no state past
+     * {@code upToSeq} is stored. True when it did; false when a later state is stored (the staged parts are garbage
+     * then); fails when parts are missing.
+     */
+    private static boolean swap(GroupCommitWriter.Statements s, String documentId, long generation, int parts,
+                                long bytes, long upToSeq) throws SQLException {
+        String staged = " FROM yjs_state_parts WHERE document_id = ? AND generation = ?";
+        // the upsert's SELECT needs its WHERE (SQLite's parser); a later state is kept by the DO UPDATE's WHERE
+        PreparedStatement ps = s.prepare("INSERT INTO yjs_states(document_id, generation, upto_seq, bytes, created_at)"
+                + " SELECT ?, ?, ?, ?, ? WHERE (SELECT COUNT(*)" + staged + ") = ?"
+                + " AND (SELECT COALESCE(SUM(LENGTH(data)), 0)" + staged + ") = ?"
+                + " ON CONFLICT (document_id) DO UPDATE SET generation = excluded.generation,"
+                + " upto_seq = excluded.upto_seq, bytes = excluded.bytes, created_at = excluded.created_at"
+                + " WHERE excluded.upto_seq >= yjs_states.upto_seq");
+        ps.setString(1, documentId);
+        ps.setLong(2, generation);
+        ps.setLong(3, upToSeq);
+        ps.setLong(4, bytes);
+        ps.setLong(5, System.currentTimeMillis());
+        ps.setString(6, documentId);
+        ps.setLong(7, generation);
+        ps.setInt(8, parts);
+        ps.setString(9, documentId);
+        ps.setLong(10, generation);
+        ps.setLong(11, bytes);
+        if (ps.executeUpdate() > 0) {
+            return true;
+        }
+        PreparedStatement check = s.prepare("SELECT COUNT(*), COALESCE(SUM(LENGTH(data)), 0)" + staged);
+        check.setString(1, documentId);
+        check.setLong(2, generation);
+        try (ResultSet rs = check.executeQuery()) {
+            rs.next();
+            if (rs.getInt(1) != parts || rs.getLong(2) != bytes) {
+                throw new StoreException("the staged state of " + documentId + " is incomplete (" + rs.getInt(1)
+                        + " of " + parts + " parts): the document was deleted meanwhile", null);
+            }
+        }
+        return false;
+    }
+
+    /** Deletes the parts of a generation that is not current (staged in vain), one part per transaction. */
+    private void deleteParts(String documentId, long generation) {
+        collect(documentId, "parts of generation " + generation, s -> {
+            PreparedStatement ps = s.prepare("DELETE FROM yjs_state_parts WHERE rowid = (SELECT rowid"
+                    + " FROM yjs_state_parts WHERE document_id = ? AND generation = ? ORDER BY part LIMIT 1)"
+                    + " AND generation IS NOT (SELECT generation FROM yjs_states WHERE document_id = ?)");
+            ps.setString(1, documentId);
+            ps.setLong(2, generation);
+            ps.setString(3, documentId);
+            return ps.executeUpdate() > 0;
+        });
+    }
+
+    /** Deletes the parts of the generations before the current one (replaced states), one part per transaction. */
+    private void deleteReplacedParts(String documentId) {
+        collect(documentId, "replaced parts", s -> {
+            PreparedStatement ps = s.prepare("DELETE FROM yjs_state_parts WHERE rowid = (SELECT rowid"
+                    + " FROM yjs_state_parts WHERE document_id = ? AND generation <"
+                    + " (SELECT generation FROM yjs_states WHERE document_id = ?) ORDER BY generation, part LIMIT 1)");
+            ps.setString(1, documentId);
+            ps.setString(2, documentId);
+            return ps.executeUpdate() > 0;
+        });
+    }
+
+    /**
+     * Deletes the update rows the document's state covers, oldest first, up to about {@link #PART_BYTES} (and at
+     * most {@link #DELETE_ROWS} rows) per transaction.
+     */
+    private void deleteCoveredRows(String documentId) {
+        collect(documentId, "compacted rows", s -> {
+            PreparedStatement ps = s.prepare("DELETE FROM yjs_updates WHERE document_id = ?1 AND seq <= ("
+                    + "SELECT MAX(seq) FROM (SELECT seq, SUM(len) OVER (ORDER BY seq) - len AS before FROM ("
+                    + "SELECT seq, LENGTH(data) AS len FROM yjs_updates WHERE document_id = ?1 AND seq <="
+                    + " (SELECT upto_seq FROM yjs_states WHERE document_id = ?1) ORDER BY seq LIMIT ?2))"
+                    + " WHERE before < ?3)");
+            ps.setString(1, documentId);
+            ps.setInt(2, DELETE_ROWS);
+            ps.setInt(3, PART_BYTES);
+            return ps.executeUpdate() > 0;
+        });
+    }
+
+    /** Runs {@code piece} (true: there may be more) as writes of their own until it finds nothing left. */
+    private void collect(String documentId, String what, GroupCommitWriter.Work<Boolean> piece) {
+        writer.submit(documentId, PART_BYTES, piece).whenComplete((more, error) -> {
+            if (error != null) {
+                LOG.log(System.Logger.Level.DEBUG, "deleting " + what + " of " + documentId
+                        + " failed (left for the next start): " + error);
+            } else if (more) {
+                collect(documentId, what, piece);
+            }
         });
     }
 
@@ -375,7 +660,14 @@ public final class SqliteStore implements Store {
 
     @Override
     public CompletableFuture<Boolean> delete(String documentId) {
-        return writer.submit(documentId, s -> SqlStatements.delete(s, documentId));
+        return writer.submit(documentId, s -> {
+            for (String table : List.of("yjs_state_parts", "yjs_states")) {
+                PreparedStatement ps = s.prepare("DELETE FROM " + table + " WHERE document_id = ?");
+                ps.setString(1, documentId);
+                ps.executeUpdate();
+            }
+            return SqlStatements.delete(s, documentId);
+        });
     }
 
     /**

@@ -274,4 +274,153 @@ class SqliteStoreTest extends StoreContractTest {
         assertEquals(1, rows.size());
         assertTrue(java.util.Arrays.equals(update, rows.getFirst().data()));
     }
+
+    // ---- compaction in parts --------------------------------------------------------------------------------
+
+    private long count(String sql) throws SQLException {
+        try (Connection c = jdbc(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static byte[] randomBytes(int length, long seed) {
+        byte[] out = new byte[length];
+        new java.util.Random(seed).nextBytes(out);
+        return out;
+    }
+
+    /**
+     * A merged state of 5 MiB is written in parts, a transaction each: another document's edit queued behind the
+     * compaction's first write commits with it, long before the state is swapped in (it used to wait for the whole
+     * state's transaction), and the covered rows are deleted afterwards.
+     */
+    @Test
+    void aLargeStateIsStoredInPartsAndOtherDocumentsCommitInBetween() throws Exception {
+        LongAdder commits = new LongAdder();
+        SqliteStore store = SqliteStore.open(dir.resolve("collab.db"), SqliteStore.Synchronous.NORMAL, 2,
+                nanos -> commits.increment());
+        track(store);
+        for (int i = 1; i <= 5; i++) {
+            await(store.appendUpdate("big", randomBytes(1 << 20, i)));
+        }
+        byte[] merged = randomBytes((5 << 20) + 12345, 99);
+        List<String> completed = java.util.Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Void> compaction;
+        CompletableFuture<Long> edit;
+        commits.reset();
+        try (Connection lock = jdbc(); Statement st = lock.createStatement()) {
+            st.execute("BEGIN IMMEDIATE");      // the writer stalls on the compaction's first part; the edit queues
+            compaction = store.compact("big", 5, merged);
+            compaction.whenComplete((v, e) -> completed.add("compaction"));
+            edit = store.appendUpdate("small", new byte[] {1, 2, 3});
+            edit.whenComplete((v, e) -> completed.add("edit"));
+            st.execute("COMMIT");
+        }
+        await(compaction);
+        assertEquals(1L, await(edit));
+        assertEquals(List.of("edit", "compaction"), completed, "the edit did not wait for the whole state");
+        assertTrue(commits.sum() >= 7, "6 parts and the swap, each its own commit: " + commits.sum());
+
+        List<Store.StoredUpdate> rows = store.updates("big");
+        assertEquals(1, rows.size());
+        assertEquals(5L, rows.get(0).seq());
+        assertTrue(java.util.Arrays.equals(merged, rows.get(0).data()));
+        dev.collab.testing.Await.until("the covered rows are deleted",
+                () -> count("SELECT COUNT(*) FROM yjs_updates WHERE document_id = 'big'") == 0);
+        assertEquals(6, count("SELECT COUNT(*) FROM yjs_state_parts WHERE document_id = 'big'"));
+        assertEquals(6L, await(store.appendUpdate("big", new byte[] {1})));
+
+        // the next compaction's parts replace these; the old ones are deleted
+        await(store.compact("big", 6, randomBytes(3 << 20, 7)));
+        dev.collab.testing.Await.until("the replaced parts are deleted",
+                () -> count("SELECT COUNT(*) FROM yjs_state_parts WHERE document_id = 'big'") == 3);
+        assertEquals(List.of(6L), store.updates("big").stream().map(Store.StoredUpdate::seq).toList());
+    }
+
+    /**
+     * A part that cannot be written fails the compaction: the previous state and the rows after it read back as
+     * before, the parts already written are deleted, and the next compaction succeeds.
+     */
+    @Test
+    void aFailedPartLeavesThePreviousStateAndItsPartsGo() throws Exception {
+        Store store = open();
+        byte[] first = randomBytes((2 << 20) + 1, 1);
+        await(store.appendUpdate("d", first));
+        await(store.appendUpdate("d", new byte[] {2}));
+        await(store.compact("d", 2, first));
+        byte[] tail = new byte[] {3};
+        await(store.appendUpdate("d", tail));
+        try (Connection c = jdbc(); Statement st = c.createStatement()) {
+            st.execute("CREATE TRIGGER fail_part BEFORE INSERT ON yjs_state_parts WHEN NEW.part = 2"
+                    + " BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END");
+        }
+        Throwable failed = failure(store.compact("d", 3, randomBytes(4 << 20, 2)));
+        assertInstanceOf(Store.StoreException.class, failed);
+        List<Store.StoredUpdate> rows = store.updates("d");
+        assertEquals(List.of(2L, 3L), rows.stream().map(Store.StoredUpdate::seq).toList());
+        assertTrue(java.util.Arrays.equals(first, rows.get(0).data()));
+        assertTrue(java.util.Arrays.equals(tail, rows.get(1).data()));
+        dev.collab.testing.Await.until("the failed compaction's parts are deleted",
+                () -> count("SELECT COUNT(*) FROM yjs_state_parts WHERE document_id = 'd'") == 3);
+
+        try (Connection c = jdbc(); Statement st = c.createStatement()) {
+            st.execute("DROP TRIGGER fail_part");
+        }
+        byte[] merged = randomBytes(4 << 20, 3);
+        await(store.compact("d", 3, merged));
+        assertTrue(java.util.Arrays.equals(merged, store.updates("d").get(0).data()));
+    }
+
+    /**
+     * What a process stopped while staging leaves (parts of a generation never made current, rows the state
+     * covers) changes no read, and the store deletes it when it opens again.
+     */
+    @Test
+    void whatACrashWhileStagingLeftIsIgnoredAndDeletedAtTheNextStart() throws Exception {
+        Store store = open();
+        byte[] state = randomBytes((1 << 20) + 7, 4);
+        await(store.appendUpdate("d", state));
+        await(store.appendUpdate("d", new byte[] {2}));
+        await(store.compact("d", 2, state));
+        await(store.appendUpdate("d", new byte[] {3}));
+        store.close();
+        try (Connection c = jdbc(); Statement st = c.createStatement()) {
+            // a compaction up to seq 3 got two parts written, then the process died; the covered rows were not
+            // deleted yet either (put back here)
+            st.execute("INSERT INTO yjs_state_parts(document_id, generation, part, data) VALUES"
+                    + " ('d', 9, 0, randomblob(1048576)), ('d', 9, 1, randomblob(1000))");
+            st.execute("INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES ('d', 1, X'01', 0)");
+        }
+        Store reopened = open();
+        List<Store.StoredUpdate> rows = reopened.updates("d");
+        assertEquals(List.of(2L, 3L), rows.stream().map(Store.StoredUpdate::seq).toList());
+        assertTrue(java.util.Arrays.equals(state, rows.get(0).data()));
+        assertEquals(new Store.DocumentHead(0, 3, 2, state.length + 1, DocumentKind.YJS), reopened.head("d"));
+        dev.collab.testing.Await.until("the leftovers are deleted",
+                () -> count("SELECT COUNT(*) FROM yjs_state_parts WHERE generation = 9") == 0
+                        && count("SELECT COUNT(*) FROM yjs_updates WHERE document_id = 'd' AND seq <= 2") == 0);
+        assertEquals(2, count("SELECT COUNT(*) FROM yjs_state_parts WHERE document_id = 'd'"), "the current parts stay");
+        assertEquals(4L, await(reopened.appendUpdate("d", new byte[] {4})));
+    }
+
+    /** A document compacted before parts existed keeps its merged row; its next compaction moves it to parts. */
+    @Test
+    void aMergedRowStoredBeforePartsIsReadAndReplacedByTheNextCompaction() throws Exception {
+        open().close();
+        try (Connection c = jdbc(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO documents(id, created_at, updated_at, kind) VALUES ('old', 0, 0, 'yjs')");
+            st.execute("INSERT INTO yjs_updates(document_id, seq, data, created_at) VALUES ('old', 5, X'0a0b', 0),"
+                    + " ('old', 6, X'0c', 0)");
+        }
+        Store store = open();
+        assertEquals(List.of(5L, 6L), store.updates("old").stream().map(Store.StoredUpdate::seq).toList());
+        assertEquals(7L, await(store.appendUpdate("old", new byte[] {13})));
+        await(store.compact("old", 7, new byte[] {10, 11, 12, 13}));
+        List<Store.StoredUpdate> rows = store.updates("old");
+        assertEquals(1, rows.size());
+        assertEquals(7L, rows.get(0).seq());
+        dev.collab.testing.Await.until("the replaced rows are deleted",
+                () -> count("SELECT COUNT(*) FROM yjs_updates WHERE document_id = 'old'") == 0);
+    }
 }
