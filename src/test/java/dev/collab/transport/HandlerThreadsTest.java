@@ -93,23 +93,6 @@ class HandlerThreadsTest {
         }
     }
 
-    private static final class FakeSocket implements WsSocket {
-        final List<byte[]> written = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void write(List<byte[]> frames) {
-            written.addAll(frames);
-        }
-
-        @Override
-        public void closeSent() {
-        }
-
-        @Override
-        public void abort() {
-        }
-    }
-
     private Recording[] handler = new Recording[1];
 
     private WsEndpoint endpoint(ProtocolHandler.Factory factory) {

@@ -38,27 +38,6 @@ class HeartbeatTest {
             }, timer::nanoTime);
     private final AtomicInteger closedCalls = new AtomicInteger();
 
-    private static final class FakeSocket implements WsSocket {
-        final List<byte[]> written = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void write(List<byte[]> frames) {
-            written.addAll(frames);
-        }
-
-        @Override
-        public void closeSent() {
-        }
-
-        @Override
-        public void abort() {
-        }
-
-        long count(int opcode) {
-            return written.stream().filter(f -> (f[0] & 0x0f) == opcode).count();
-        }
-    }
-
     private Connection open(FakeSocket socket, Object keepalive) {
         WsEndpoint endpoint = new WsEndpoint(manager, "test", new ProtocolHandler.Factory() {
             @Override
